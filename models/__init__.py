@@ -1,0 +1,40 @@
+"""Backend-neutral physics of Li insertion into an anode particle.
+
+``models`` knows physics only: the lithiation model (geometry, material, loading), D(c) laws written
+in a small safe expression language, material presets with their sources, derived quantities
+(c_max, surface flux, time to full lithiation) and the analytical reference solutions used to
+verify every solver. It imports neither ``solvers`` nor ``orchestrator``.
+"""
+
+from .constants import FARADAY
+from .errors import ModelError, OctantError
+from .expressions import Expression, ExpressionError, parse_expression
+from .laws import (
+    ConstantDiffusivity,
+    DiffusivityLaw,
+    ExponentialDiffusivity,
+    ExpressionDiffusivity,
+    StepDiffusivity,
+)
+from .lithiation import LithiationModel, StopCondition
+from .materials import PRESETS, Material, UnknownPreset, get_preset
+
+__all__ = [
+    "FARADAY",
+    "PRESETS",
+    "ConstantDiffusivity",
+    "DiffusivityLaw",
+    "ExponentialDiffusivity",
+    "Expression",
+    "ExpressionDiffusivity",
+    "ExpressionError",
+    "LithiationModel",
+    "Material",
+    "ModelError",
+    "OctantError",
+    "StepDiffusivity",
+    "StopCondition",
+    "UnknownPreset",
+    "get_preset",
+    "parse_expression",
+]

@@ -1,0 +1,170 @@
+"""The contract between the orchestrator and every solver backend.
+
+A backend is a module with two functions::
+
+    available() -> tuple[bool, str]            # can it run here, and if not, why (with a hint)
+    solve(model, outputs, numerics, sink) -> SolveStats
+
+``solve`` turns a :class:`models.LithiationModel` into fields and scalars and hands them to a
+:class:`ResultSink` as it goes; it never knows where or how they are stored. Units are SI.
+
+Scalars (one row per accepted time step, and one at t = 0) have the columns of
+:data:`SCALAR_COLUMNS`. Fields (one :class:`FieldFrame` per requested output time) carry point
+arrays named as in :data:`FIELD_UNITS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+from models import LithiationModel
+
+__all__ = [
+    "FIELD_UNITS",
+    "SCALAR_COLUMNS",
+    "FieldFrame",
+    "MeshOptions",
+    "Numerics",
+    "OutputRequest",
+    "ResultSink",
+    "SolveStats",
+    "TimeOptions",
+]
+
+SCALAR_COLUMNS: tuple[str, ...] = (
+    "time_s",
+    "dod",
+    "theta_mean",
+    "theta_surface_max",
+    "theta_center",
+    "von_mises_max",
+    "hydrostatic_min",
+    "hydrostatic_max",
+)
+
+#: Point arrays of a field frame, with their units and number of components.
+FIELD_UNITS: dict[str, tuple[str, int]] = {
+    "c": ("mol/m^3", 1),
+    "theta": ("1", 1),
+    "displacement": ("m", 3),
+    "stress": ("Pa", 6),  # Voigt order xx, yy, zz, yz, xz, xy
+    "von_mises": ("Pa", 1),
+    "hydrostatic": ("Pa", 1),
+    "volumetric_strain": ("1", 1),
+    "max_principal_stress": ("Pa", 1),
+}
+
+
+@dataclass(frozen=True)
+class OutputRequest:
+    """When to store full fields: at DODs [-], at times [s], and/or every N accepted steps."""
+
+    dods: tuple[float, ...] = ()
+    times: tuple[float, ...] = ()
+    every: int | None = None
+
+    def target_times(self, model: LithiationModel) -> np.ndarray:
+        """Sorted unique output times [s] from ``dods`` and ``times`` (``every`` is step-based)."""
+        times = [model.time_at_dod(d) for d in self.dods] + [float(t) for t in self.times]
+        return np.unique(np.asarray(times, dtype=float))
+
+
+@dataclass(frozen=True)
+class MeshOptions:
+    """Native mesh: a size preset or an explicit element size, surface grading, or a mesh file.
+
+    ``size``: ``coarse`` | ``medium`` | ``fine``; ``element_size`` [m] overrides it (size at the
+    surface); ``surface_grading`` >= 1 is the ratio of element size at the centre to the surface;
+    ``file``: a ``.mphtxt`` or ``.msh`` mesh in metres (then size and grading are ignored).
+    ``radial_nodes``: node count of the 1D radial solver.
+    """
+
+    size: Literal["coarse", "medium", "fine"] = "medium"
+    element_size: float | None = None
+    surface_grading: float = 3.0
+    file: str | None = None
+    radial_nodes: int | None = None
+
+
+@dataclass(frozen=True)
+class TimeOptions:
+    """Adaptive time stepping: BDF order (1 or 2), local error tolerances, step bounds [s]."""
+
+    rtol: float = 1e-4
+    atol: float = 1e-6  # absolute tolerance on theta [-]
+    order: int = 2
+    initial_step: float | None = None
+    max_step: float | None = None
+    max_newton_iterations: int = 12
+    newton_tol: float = 1e-10
+
+
+@dataclass(frozen=True)
+class Numerics:
+    """Solver numerics (native and radial backends)."""
+
+    mesh: MeshOptions = field(default_factory=MeshOptions)
+    time: TimeOptions = field(default_factory=TimeOptions)
+    displacement_order: int = 2
+    linear_solver: Literal["auto", "cholmod", "superlu", "amg"] = "auto"
+    stress_every_step: bool = True
+
+
+@dataclass
+class FieldFrame:
+    """Fields at one output time.
+
+    ``points`` (n, 3) [m]; ``cells`` maps a meshio cell type (``tetra``, ``tetra10``, ``line``)
+    to its connectivity; ``point_data`` holds the arrays of :data:`FIELD_UNITS` (n,) or (n, k);
+    ``cell_data`` e.g. ``material`` (one array per cell block).
+    """
+
+    time: float
+    dod: float
+    points: np.ndarray
+    cells: dict[str, np.ndarray]
+    point_data: dict[str, np.ndarray]
+    cell_data: dict[str, list[np.ndarray]] = field(default_factory=dict)
+
+
+@runtime_checkable
+class ResultSink(Protocol):
+    """Where a solver sends its results (the run store implements it)."""
+
+    def write_scalars(self, row: dict[str, float]) -> None:
+        """Append one row with the keys of :data:`SCALAR_COLUMNS`."""
+
+    def write_fields(self, frame: FieldFrame) -> None:
+        """Store one field frame (written atomically before the call returns)."""
+
+    def progress(self, time: float, dod: float, step: float) -> None:
+        """Report progress (time [s], DOD [-], last step size [s]); also a heartbeat."""
+
+
+@dataclass
+class SolveStats:
+    """What a solve did, recorded in provenance.json."""
+
+    backend: str
+    steps_accepted: int = 0
+    steps_rejected: int = 0
+    newton_iterations: int = 0
+    dofs: dict[str, int] = field(default_factory=dict)
+    timings_s: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "backend": self.backend,
+            "steps_accepted": self.steps_accepted,
+            "steps_rejected": self.steps_rejected,
+            "newton_iterations": self.newton_iterations,
+            "dofs": dict(self.dofs),
+            "timings_s": {k: round(v, 6) for k, v in self.timings_s.items()},
+            "notes": list(self.notes),
+            **self.extra,
+        }
