@@ -1,0 +1,153 @@
+"""Core commands: validate, schema, run, run-one, show."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from ..errors import StoreError
+from ..runner import run_one
+from ..runspec import RunSpec
+from ..spec import BACKEND_CHOICES, StudySpec, load_study
+from ..store import Run, RunStore, default_runs_dir
+
+__all__ = ["register"]
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("validate", help="check a study spec and list the runs it expands to")
+    p.add_argument("spec", type=Path, help="study spec file (.yaml, .toml, .json)")
+    p.add_argument("--json", action="store_true", help="print the resolved runs as JSON")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of study specs (for editor completion)")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("run", help="run every run of a study (skipping those already done)")
+    p.add_argument("spec", type=Path, help="study spec file")
+    p.add_argument("--backend", choices=BACKEND_CHOICES, help="override the spec's backend (gives new run ids)")
+    p.add_argument("--runs-dir", type=Path, default=None, help="run store folder (default: $OCTANT_RUNS_DIR or ./runs)")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="runs in parallel on this machine (default 1)")
+    p.add_argument("--force", action="store_true", help="rerun runs that are already done")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("run-one", help="run one prepared run directory (what batch jobs call)")
+    p.add_argument("run_dir", type=Path, help="a run directory holding spec.yaml")
+    p.add_argument("--backend", choices=BACKEND_CHOICES, help="override the backend for this execution")
+    p.add_argument("--if-not-done", action="store_true", help="do nothing when the run is already done")
+    p.set_defaults(func=cmd_run_one)
+
+    p = sub.add_parser("show", help="status, provenance and results of one run")
+    p.add_argument("run", help="run directory, run id or unique id prefix")
+    p.add_argument("--runs-dir", type=Path, default=None, help="run store folder")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_show)
+
+
+def _with_backend(study: StudySpec, backend: str | None) -> StudySpec:
+    return study if backend is None else study.model_copy(update={"backend": backend})
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    study = load_study(args.spec)
+    runs = study.runs()
+    if args.json:
+        print(json.dumps([{**r.meta(), "spec": r.canonical()} for r in runs], indent=2))
+        return 0
+    print(f"{args.spec}: valid study {study.name!r}, backend {study.backend}, {len(runs)} run(s)")
+    for run in runs:
+        changes = ", ".join(f"{k}={v}" for k, v in run.changes.items()) or "-"
+        print(f"  {run.run_id}  {changes}")
+        print(f"      {run.model().describe()}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(StudySpec.model_json_schema(), indent=2))
+    return 0
+
+
+def prepare_runs(spec_path: Path, runs_dir: Path | None, backend: str | None = None) -> tuple[RunStore, list[RunSpec], list[Run]]:
+    """Load a study, expand it and create its run directories."""
+    study = _with_backend(load_study(spec_path), backend)
+    runs = study.runs()
+    store = RunStore(runs_dir or default_runs_dir())
+    return store, runs, [store.prepare(r) for r in runs]
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    store, specs, runs = prepare_runs(args.spec, args.runs_dir, args.backend)
+    if args.jobs < 1:
+        raise StoreError("-j/--jobs must be at least 1")
+    try:
+        from ..executors.local import run_local
+    except ModuleNotFoundError:  # executors not installed: run in this process
+        run_local = None
+    if run_local is not None and args.jobs > 1:
+        report = run_local([r.path for r in runs], jobs=args.jobs, force=args.force)
+        print(report.summary() if hasattr(report, "summary") else report)
+        return 0 if report.ok else 1
+    failed = 0
+    for run in runs:
+        if run.state == "done" and not args.force:
+            print(f"{run.study}/{run.run_id}: already done (use --force to rerun)")
+            continue
+        if run.state == "running" and not run.is_stale():
+            print(f"{run.study}/{run.run_id}: running elsewhere (pid {run.status.get('pid')}); skipped")
+            continue
+        state = run_one(run.path, show_progress=True)
+        error = f": {Run(run.path).status.get('error')}" if state == "failed" else ""
+        print(f"{run.study}/{run.run_id}: {state}{error}  ({run.path})")
+        failed += state != "done"
+    print(f"{len(runs) - failed} of {len(runs)} run(s) done; results in {store.root / specs[0].study}")
+    return 1 if failed else 0
+
+
+def cmd_run_one(args: argparse.Namespace) -> int:
+    run = Run(args.run_dir)
+    if args.if_not_done and run.state == "done":
+        print(f"{run.path}: already done")
+        return 0
+    state = run_one(run.path, backend=args.backend, show_progress=sys.stderr.isatty())
+    print(f"{run.path}: {state}")
+    if state != "done":
+        print(f"error: {Run(run.path).status.get('error')} (log: {run.log_path})", file=sys.stderr)
+    return 0 if state == "done" else 1
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    run = RunStore(args.runs_dir or default_runs_dir()).find(args.run)
+    status, provenance = run.status, run.provenance
+    scalars = run.scalars()
+    last = {k: float(v[-1]) for k, v in scalars.items() if len(v)}
+    steps = run.field_steps()
+    if args.json:
+        print(json.dumps({
+            "path": str(run.path), "study": run.study, "run_id": run.run_id, "changes": run.changes,
+            "status": status, "provenance": provenance, "final_scalars": last,
+            "field_times_s": [t for t, _ in steps],
+        }, indent=2, default=str))
+        return 0
+    print(f"run {run.study}/{run.run_id}  [{status.get('state')}]  {run.path}")
+    if run.changes:
+        print("  swept: " + ", ".join(f"{k}={v}" for k, v in run.changes.items()))
+    print(f"  model: {run.spec.model().describe()}")
+    if status.get("error"):
+        print(f"  error: {status['error']}  (log: {run.log_path})")
+    if provenance:
+        solver = provenance.get("solver", {})
+        print(f"  backend: {provenance.get('backend')} ({provenance.get('backend_reason')})")
+        print(f"  wall time: {provenance.get('wall_time_s')} s; steps: {solver.get('steps_accepted')}; dofs: {solver.get('dofs')}")
+    if last:
+        print(
+            f"  final: t = {last['time_s'] / 3600:.4g} h, DOD = {last['dod']:.4f}, theta_surface_max = {last['theta_surface_max']:.4f},"
+            f" max von Mises over the run = {scalars['von_mises_max'].max() / 1e6:.4g} MPa"
+        )
+    if steps:
+        print(f"  fields: {len(steps)} frame(s) at t = " + ", ".join(f"{t / 3600:.4g} h" for t, _ in steps))
+    return 0

@@ -1,0 +1,130 @@
+"""One run: a validated study spec without a sweep, its canonical SI form and its ids.
+
+Canonical form: the validated spec dumped in SI (floats), ``sweep`` removed, keys sorted, floats
+printed by ``repr`` (``json.dumps`` does exactly that). Its SHA-256 (first 12 hex digits) is the run
+id, so the same run written in other units or another key order gets the same id. The physics id
+hashes ``model`` alone and matches the same case across backends and numerics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from models import LithiationModel
+from solvers.api import Numerics, OutputRequest
+
+from .errors import SpecError, StoreError
+from .spec import StudySpec, study_from_dict
+
+__all__ = ["RunSpec", "canonical_json", "short_hash"]
+
+RUN_META = "run.json"
+
+
+def canonical_json(data: Any) -> str:
+    """Deterministic JSON text: sorted keys, no spaces, floats by repr."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+
+
+def short_hash(data: Any) -> str:
+    """First 12 hex digits of the SHA-256 of the canonical JSON of ``data``."""
+    return hashlib.sha256(canonical_json(data).encode()).hexdigest()[:12]
+
+
+def _canonical_dict(spec: StudySpec) -> dict[str, Any]:
+    data = spec.model_dump(mode="json", exclude={"sweep"})
+    return json.loads(canonical_json(data))
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """A single run of a study (frozen, SI units).
+
+    ``changes`` maps each swept field path to the value as written in the spec (for tables).
+    """
+
+    study: str
+    run_id: str
+    physics_id: str
+    spec: StudySpec
+    changes: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_study(cls, spec: StudySpec, changes: dict[str, Any] | None = None) -> RunSpec:
+        spec = spec.model_copy(update={"sweep": None})
+        canonical = _canonical_dict(spec)
+        return cls(
+            study=spec.name,
+            run_id=short_hash(canonical),
+            physics_id=short_hash(canonical["model"]),
+            spec=spec,
+            changes=dict(changes or {}),
+        )
+
+    # -- conversions ----------------------------------------------------------------------------
+    @property
+    def backend(self) -> str:
+        return self.spec.backend
+
+    def model(self) -> LithiationModel:
+        """The backend-neutral physics."""
+        return self.spec.model.to_model()
+
+    def outputs(self) -> OutputRequest:
+        return self.spec.outputs.to_request()
+
+    def numerics(self) -> Numerics:
+        return self.spec.numerics.to_numerics()
+
+    def canonical(self) -> dict[str, Any]:
+        """The canonical SI form (what the run id hashes)."""
+        return _canonical_dict(self.spec)
+
+    def label(self) -> str:
+        """Short human label: the swept values, or the material name."""
+        if self.changes:
+            return ", ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in self.changes.items())
+        return self.spec.model.material.name
+
+    # -- files ----------------------------------------------------------------------------------
+    def to_yaml(self) -> str:
+        header = (
+            f"# octant resolved run spec (SI units): study {self.study}, run {self.run_id},"
+            f" physics {self.physics_id}\n"
+        )
+        return header + yaml.safe_dump(self.canonical(), sort_keys=True, default_flow_style=False)
+
+    def meta(self) -> dict[str, Any]:
+        return {"study": self.study, "run_id": self.run_id, "physics_id": self.physics_id, "changes": self.changes}
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> RunSpec:
+        """Load a stored ``spec.yaml`` (and the ``run.json`` next to it, if any)."""
+        path = Path(path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise StoreError(f"{path}: cannot read the stored run spec ({exc})") from None
+        spec = study_from_dict(data, str(path))
+        meta_path = path.with_name(RUN_META)
+        changes: dict[str, Any] = {}
+        if meta_path.exists():
+            try:
+                changes = json.loads(meta_path.read_text()).get("changes", {})
+            except (OSError, ValueError) as exc:
+                raise StoreError(f"{meta_path}: unreadable ({exc})") from None
+        run = cls.from_study(spec, changes)
+        if meta_path.exists():
+            stored_id = json.loads(meta_path.read_text()).get("run_id")
+            if stored_id and stored_id != run.run_id and path.parent.name == stored_id:
+                raise SpecError(
+                    f"{path}: the spec no longer hashes to its run id {stored_id} (got {run.run_id});"
+                    " it was edited by hand: restore it or rerun the study from its spec file"
+                )
+        return run

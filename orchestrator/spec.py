@@ -1,0 +1,537 @@
+"""The study spec: schema, loading from YAML/TOML/JSON, and the errors a researcher sees.
+
+A study spec names a study, picks a backend, defines the lithiation model (particle, material,
+loading), the outputs, the numerics and an optional sweep. Every quantity is a number in SI or a
+string with units (``4.11 um``, ``0.1 A/g``); after validation everything is SI floats.
+
+Every model forbids unknown keys and every field has a description (``octant schema`` prints the
+JSON Schema for editor completion). Specs are frozen: sweeps make validated copies.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from models import (
+    PRESETS,
+    ConstantDiffusivity,
+    ExponentialDiffusivity,
+    ExpressionDiffusivity,
+    ExpressionError,
+    LithiationModel,
+    Material,
+    StepDiffusivity,
+    StopCondition,
+)
+from solvers.api import MeshOptions, Numerics, OutputRequest, TimeOptions
+
+from .errors import SpecError
+from .units import Quantity
+
+__all__ = [
+    "BACKEND_CHOICES",
+    "StudySpec",
+    "load_study",
+    "parse_study",
+    "study_from_dict",
+]
+
+SPEC_VERSION = 1
+BACKEND_CHOICES = ("auto", "native", "radial", "comsol")
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# model
+# --------------------------------------------------------------------------------------------------
+class ParticleSpec(_Strict):
+    """The particle geometry."""
+
+    radius: Annotated[Quantity("length"), Field(gt=0, description="Particle radius R, e.g. '4.11 um' (mean size 8.22 um).")]
+
+
+class _LawBase(_Strict):
+    scale: float = Field(1.0, gt=0, description="Factor multiplying the whole law (the alloy is the Si law times 10).")
+
+
+class ConstantLawSpec(_LawBase):
+    """D = value."""
+
+    law: Literal["constant"] = Field(description="Law name.")
+    value: Annotated[Quantity("diffusivity"), Field(gt=0, description="Diffusivity, e.g. '2e-15 m^2/s'.")]
+
+
+class ExponentialLawSpec(_LawBase):
+    """D = low * (high/low)^theta."""
+
+    law: Literal["exponential"] = Field(description="Law name.")
+    low: Annotated[Quantity("diffusivity"), Field(gt=0, description="D at theta = 0 (Li-poor).")]
+    high: Annotated[Quantity("diffusivity"), Field(gt=0, description="D at theta = 1 (Li-rich).")]
+
+
+class StepLawSpec(_LawBase):
+    """D = low + (high - low)/2 * (1 + tanh((theta - theta_f)/width))."""
+
+    law: Literal["step"] = Field(description="Law name.")
+    low: Annotated[Quantity("diffusivity"), Field(gt=0, description="D of the Li-poor phase.")]
+    high: Annotated[Quantity("diffusivity"), Field(gt=0, description="D of the Li-rich phase.")]
+    theta_f: float = Field(0.5, gt=0, lt=1, description="State of charge theta at the front (mid-step).")
+    width: float = Field(0.05, gt=0, le=1, description="Width of the smoothed step in theta.")
+
+
+class ExpressionLawSpec(_LawBase):
+    """D given as an expression in theta (SI units)."""
+
+    law: Literal["expression"] = Field(description="Law name.")
+    expr: str = Field(
+        description="Expression in theta (= c/c_max), SI units: numbers, theta, + - * / ^, exp, log, tanh, sqrt, min, max."
+    )
+
+    @field_validator("expr")
+    @classmethod
+    def _check_expr(cls, value: str) -> str:
+        try:
+            ExpressionDiffusivity(expr=value)
+        except ExpressionError as exc:
+            raise ValueError(str(exc)) from None
+        return value.strip()
+
+
+DiffusivitySpec = Annotated[
+    Union[ConstantLawSpec, ExponentialLawSpec, StepLawSpec, ExpressionLawSpec],
+    Field(discriminator="law"),
+]
+
+
+class MaterialSpec(_Strict):
+    """A fully resolved material (presets and ``base:`` tables are expanded into this)."""
+
+    name: str = Field(description="Label of the material in tables and plots.")
+    diffusivity: DiffusivitySpec = Field(description="D(theta) law: constant | exponential | step | expression.")
+    youngs_modulus: Annotated[Quantity("pressure"), Field(gt=0, description="Young's modulus E, e.g. '80 GPa'.")]
+    poisson_ratio: float = Field(gt=-1.0, lt=0.5, description="Poisson's ratio nu, in (-1, 0.5).")
+    partial_molar_volume: Annotated[
+        Quantity("molar_volume"), Field(ge=0, description="Partial molar volume Omega, e.g. '9e-6 m^3/mol'.")
+    ]
+    density: Annotated[Quantity("density"), Field(gt=0, description="Density of the active material, e.g. '2.33 g/cm^3'.")]
+    capacity: Annotated[
+        Quantity("specific_capacity"), Field(gt=0, description="Specific capacity, e.g. '3579 mAh/g'.")
+    ]
+    sources: dict[str, str] = Field(default_factory=dict, description="Where the numbers come from (free text).")
+
+    def to_material(self) -> Material:
+        law = self.diffusivity
+        laws = {
+            "constant": lambda: ConstantDiffusivity(value=law.value, scale=law.scale),
+            "exponential": lambda: ExponentialDiffusivity(low=law.low, high=law.high, scale=law.scale),
+            "step": lambda: StepDiffusivity(
+                low=law.low, high=law.high, theta_f=law.theta_f, width=law.width, scale=law.scale
+            ),
+            "expression": lambda: ExpressionDiffusivity(expr=law.expr, scale=law.scale),
+        }
+        return Material(
+            name=self.name,
+            diffusivity=laws[law.law](),
+            youngs_modulus=self.youngs_modulus,
+            poisson_ratio=self.poisson_ratio,
+            partial_molar_volume=self.partial_molar_volume,
+            density=self.density,
+            capacity=self.capacity,
+            sources=dict(self.sources),
+        )
+
+
+def _preset_table(name: str) -> dict[str, Any]:
+    """A preset as the plain table a spec would spell out."""
+    material = PRESETS[name]
+    law = material.diffusivity
+    law_table = {k: getattr(law, k) for k in law.__dataclass_fields__}
+    return {
+        "name": material.name,
+        "diffusivity": law_table,
+        "youngs_modulus": material.youngs_modulus,
+        "poisson_ratio": material.poisson_ratio,
+        "partial_molar_volume": material.partial_molar_volume,
+        "density": material.density,
+        "capacity": material.capacity,
+        "sources": dict(material.sources),
+    }
+
+
+def _unknown_preset(name: Any) -> ValueError:
+    hint = difflib.get_close_matches(str(name), PRESETS, n=1)
+    did_you_mean = f" Did you mean {hint[0]!r}?" if hint else ""
+    return ValueError(
+        f"unknown material preset {name!r}; known presets: {', '.join(PRESETS)}.{did_you_mean}"
+        " Or write an inline table (optionally with 'base: Si')."
+    )
+
+
+def _resolve_material(value: Any) -> Any:
+    """Expand a preset name or a ``base:`` table into a full material table."""
+    if isinstance(value, str):
+        if value not in PRESETS:
+            raise _unknown_preset(value)
+        return _preset_table(value)
+    if isinstance(value, dict) and "base" in value:
+        base = value["base"]
+        if base not in PRESETS:
+            raise _unknown_preset(base)
+        table = _preset_table(base)
+        overrides = {k: v for k, v in value.items() if k != "base"}
+        if "diffusivity" in overrides:  # a new law replaces the preset's law entirely
+            table["sources"] = {k: v for k, v in table["sources"].items() if k != "diffusivity"}
+        if "name" not in overrides and len(overrides) > 0:
+            overrides["name"] = f"{base} (modified)"
+        table.update(overrides)
+        return table
+    return value
+
+
+class StopSpec(_Strict):
+    """When the run ends: give exactly one of dod, time, surface_theta."""
+
+    dod: float | None = Field(None, gt=0, le=1.0, description="Stop at this depth of discharge (0, 1].")
+    time: Annotated[Quantity("time"), Field(gt=0, description="Stop at this time, e.g. '10 h'.")] | None = None
+    surface_theta: float | None = Field(
+        None, gt=0, le=1.5, description="Stop when the maximum surface theta reaches this value."
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> StopSpec:
+        given = [k for k in ("dod", "time", "surface_theta") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"give exactly one stop condition (dod, time or surface_theta), got {given or 'none'};"
+                " e.g. stop: {dod: 1.0}"
+            )
+        return self
+
+    def to_condition(self) -> StopCondition:
+        for kind in ("dod", "time", "surface_theta"):
+            if getattr(self, kind) is not None:
+                return StopCondition(kind=kind, value=float(getattr(self, kind)))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+class LoadingSpec(_Strict):
+    """Galvanostatic loading."""
+
+    specific_current: Annotated[
+        Quantity("specific_current"),
+        Field(gt=0, description="Specific current per gram of active material, e.g. '0.1 A/g'."),
+    ]
+    stop: StopSpec = Field(default_factory=lambda: StopSpec(dod=1.0), description="When to stop.")
+
+
+class ModelSpec(_Strict):
+    """The physics: particle, material, loading, initial and stress-free states."""
+
+    particle: ParticleSpec = Field(description="Particle geometry.")
+    material: MaterialSpec = Field(description="A preset name (Si, Si8.5Sn0.5Sb) or an inline table (optionally 'base: Si').")
+    loading: LoadingSpec = Field(description="Galvanostatic loading and stop condition.")
+    initial_theta: float = Field(0.0, ge=0, lt=1, description="Uniform initial state of charge theta0 = c0/c_max.")
+    reference_theta: float | None = Field(
+        None, ge=0, le=1, description="Stress-free state c_ref/c_max; default: the initial state."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _explain_moved_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            if "inclusions" in data:
+                raise ValueError(
+                    "'inclusions' (Sn/Sb spheres or bars inside the particle) are not supported by any solver"
+                    " yet; remove the key"
+                )
+            if "radius" in data:
+                raise ValueError("'model.radius' has moved: write 'model.particle.radius'")
+            if "specific_current" in data:
+                raise ValueError("'model.specific_current' has moved: write 'model.loading.specific_current'")
+        return data
+
+    @field_validator("material", mode="before")
+    @classmethod
+    def _expand_material(cls, value: Any) -> Any:
+        return _resolve_material(value)
+
+    def to_model(self) -> LithiationModel:
+        return LithiationModel(
+            radius=self.particle.radius,
+            material=self.material.to_material(),
+            specific_current=self.loading.specific_current,
+            stop=self.loading.stop.to_condition(),
+            initial_theta=self.initial_theta,
+            reference_theta=self.reference_theta,
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# outputs and numerics
+# --------------------------------------------------------------------------------------------------
+class FieldsAtSpec(_Strict):
+    """When full 3D fields are stored."""
+
+    dod: list[Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=lambda: [0.25, 0.5, 1.0], description="Depths of discharge at which to store fields."
+    )
+    times: list[Quantity("time")] = Field(default_factory=list, description="Times at which to store fields, e.g. ['1 h', '2 h'].")
+    every: int | None = Field(None, ge=1, description="Also store fields every N accepted time steps.")
+
+
+class OutputsSpec(_Strict):
+    """What to store."""
+
+    fields_at: FieldsAtSpec = Field(default_factory=FieldsAtSpec, description="Field output times.")
+
+    def to_request(self) -> OutputRequest:
+        f = self.fields_at
+        return OutputRequest(dods=tuple(f.dod), times=tuple(f.times), every=f.every)
+
+
+class MeshSpec(_Strict):
+    """Native mesh."""
+
+    size: Literal["coarse", "medium", "fine"] = Field("medium", description="Mesh size preset.")
+    element_size: Annotated[Quantity("length"), Field(gt=0, description="Element size at the surface; overrides size.")] | None = None
+    surface_grading: float = Field(3.0, ge=1.0, le=20.0, description="Ratio of element size at the centre to the surface.")
+    file: str | None = Field(None, description="A .mphtxt or .msh mesh file in metres (relative to the spec file).")
+    radial_nodes: int | None = Field(None, ge=8, le=100000, description="Node count of the 1D radial solver.")
+
+    @field_validator("file")
+    @classmethod
+    def _mesh_suffix(cls, value: str | None) -> str | None:
+        if value is not None and Path(value).suffix.lower() not in (".mphtxt", ".msh"):
+            raise ValueError(f"mesh file {value!r} must be a COMSOL .mphtxt or a Gmsh .msh file")
+        return value
+
+
+class TimeSpec(_Strict):
+    """Adaptive time stepping."""
+
+    rtol: float = Field(1e-4, gt=0, lt=1, description="Relative local error tolerance.")
+    atol: float = Field(1e-6, gt=0, lt=1, description="Absolute local error tolerance on theta.")
+    order: Literal[1, 2] = Field(2, description="BDF order (1 or 2).")
+    initial_step: Annotated[Quantity("time"), Field(gt=0, description="First step size.")] | None = None
+    max_step: Annotated[Quantity("time"), Field(gt=0, description="Largest step size.")] | None = None
+
+
+class NumericsSpec(_Strict):
+    """Solver numerics (native and radial backends; COMSOL uses mesh.size)."""
+
+    mesh: MeshSpec = Field(default_factory=MeshSpec, description="Mesh.")
+    time: TimeSpec = Field(default_factory=TimeSpec, description="Time stepping.")
+    linear_solver: Literal["auto", "cholmod", "superlu", "amg"] = Field(
+        "auto", description="Linear solver for elasticity: auto = CHOLMOD if installed, else SuperLU."
+    )
+    stress_every_step: bool = Field(True, description="Compute max von Mises at every step (for scalars.csv).")
+
+    def to_numerics(self) -> Numerics:
+        m, t = self.mesh, self.time
+        return Numerics(
+            mesh=MeshOptions(
+                size=m.size,
+                element_size=m.element_size,
+                surface_grading=m.surface_grading,
+                file=m.file,
+                radial_nodes=m.radial_nodes,
+            ),
+            time=TimeOptions(rtol=t.rtol, atol=t.atol, order=t.order, initial_step=t.initial_step, max_step=t.max_step),
+            linear_solver=self.linear_solver,
+            stress_every_step=self.stress_every_step,
+        )
+
+
+class SweepSpec(_Strict):
+    """Parameter sweep: grid = Cartesian product, zip = lists advanced in lockstep."""
+
+    grid: dict[str, list[Any]] = Field(default_factory=dict, description="Field path -> list of values (product).")
+    zip: dict[str, list[Any]] = Field(default_factory=dict, description="Field path -> list of values (lockstep).")
+
+    @model_validator(mode="after")
+    def _check(self) -> SweepSpec:
+        for kind in ("grid", "zip"):
+            for path, values in getattr(self, kind).items():
+                if not values:
+                    raise ValueError(f"sweep.{kind}.{path} is an empty list; give at least one value")
+        lengths = {len(v) for v in self.zip.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"sweep.zip lists must have the same length, got lengths {sorted(lengths)}")
+        both = set(self.grid) & set(self.zip)
+        if both:
+            raise ValueError(f"{sorted(both)} appear in both sweep.grid and sweep.zip; keep each path in one")
+        return self
+
+
+class StudySpec(_Strict):
+    """A study: one lithiation model, its outputs and numerics, and an optional sweep."""
+
+    spec_version: Literal[1] = Field(description="Spec format version; this octant reads version 1.")
+    name: str = Field(pattern=NAME_PATTERN, description="Study name: letters, digits, '.', '_', '-' (the runs/ folder).")
+    description: str = Field("", description="Free text.")
+    backend: Literal["auto", "native", "radial", "comsol"] = Field(
+        "auto", description="auto (COMSOL if found, else native) | native | radial | comsol."
+    )
+    model: ModelSpec = Field(description="The physics.")
+    outputs: OutputsSpec = Field(default_factory=OutputsSpec, description="What to store.")
+    numerics: NumericsSpec = Field(default_factory=NumericsSpec, description="Solver numerics.")
+    sweep: SweepSpec | None = Field(None, description="Parameter sweep over field paths, e.g. model.material.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _explain_renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            if "version" in data and "spec_version" not in data:
+                raise ValueError("'version' is called 'spec_version' (write spec_version: 1)")
+            if "outputs" in data and isinstance(data["outputs"], dict) and "fields" in data["outputs"]:
+                raise ValueError("'outputs.fields' is called 'outputs.fields_at' (e.g. fields_at: {dod: [0.5, 1.0]})")
+        return data
+
+    def runs(self):
+        """Expand the sweep into frozen :class:`~orchestrator.runspec.RunSpec` objects."""
+        from .sweep import expand
+
+        return expand(self)
+
+    def physics(self) -> LithiationModel:
+        return self.model.to_model()
+
+
+# --------------------------------------------------------------------------------------------------
+# loading and errors
+# --------------------------------------------------------------------------------------------------
+def _field_names(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
+    """Names of the fields allowed at ``path`` inside ``model`` (for close-match suggestions)."""
+    current: Any = model
+    for part in path:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        info = current.model_fields.get(str(part))
+        if info is None:
+            return []
+        current = _first_model(info.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _first_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _first_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _format_errors(exc: ValidationError, source: str) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = _clean_loc(err["loc"])
+        path = ".".join(str(p) for p in loc) or "(top level)"
+        value = err.get("input")
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            allowed = _field_names(StudySpec, loc[:-1])
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=2)
+            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            msg = f"unknown key {str(loc[-1])!r}.{hint} Allowed here: {', '.join(allowed)}"
+            lines.append(f"  {path}: {msg}")
+            continue
+        if err["type"] == "missing":
+            lines.append(f"  {path}: required field is missing")
+            continue
+        shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+        lines.append(f"  {path} = {shown}: {msg}")
+    return f"{source}: invalid study spec\n" + "\n".join(lines)
+
+
+_UNION_TAGS = {"constant", "exponential", "step", "expression"}
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop pydantic's union-member tags (``diffusivity.step.low`` -> ``diffusivity.low``)."""
+    cleaned: list[Any] = []
+    for part in loc:
+        if isinstance(part, str) and (part.startswith("function-") or (part in _UNION_TAGS and cleaned[-1:] == ["diffusivity"])):
+            continue
+        cleaned.append(part)
+    return tuple(cleaned)
+
+
+def study_from_dict(data: Any, source: str = "<spec>") -> StudySpec:
+    """Validate a parsed document; raise :class:`SpecError` naming ``source`` and the fields."""
+    if not isinstance(data, dict):
+        raise SpecError(f"{source}: a study spec must be a mapping of keys (spec_version, name, model, ...), got {type(data).__name__}")
+    try:
+        return StudySpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(_format_errors(exc, source)) from None
+
+
+def parse_study(text: str, fmt: str, source: str = "<spec>") -> StudySpec:
+    """Parse ``text`` in ``fmt`` (yaml, toml, json) and validate it."""
+    try:
+        if fmt == "yaml":
+            data = yaml.safe_load(text)
+        elif fmt == "toml":
+            data = tomllib.loads(text)
+        elif fmt == "json":
+            data = json.loads(text)
+        else:
+            raise SpecError(f"{source}: unknown spec format {fmt!r}; use .yaml, .yml, .toml or .json")
+    except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError, ValueError, RecursionError) as exc:
+        if isinstance(exc, SpecError):
+            raise
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SpecError(f"{source}: not valid {fmt.upper()}: {detail}") from None
+    return study_from_dict(data, source)
+
+
+_FORMATS = {".yaml": "yaml", ".yml": "yaml", ".toml": "toml", ".json": "json"}
+
+
+def load_study(path: str | Path) -> StudySpec:
+    """Load and validate a study spec file (format from the extension).
+
+    A relative ``numerics.mesh.file`` is resolved against the spec file's folder.
+    """
+    path = Path(path)
+    fmt = _FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise SpecError(f"{path}: unknown spec file extension {path.suffix!r}; use .yaml, .yml, .toml or .json")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(f"{path}: no such spec file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{path}: cannot read the spec file ({exc})") from None
+    study = parse_study(text, fmt, str(path))
+    mesh_file = study.numerics.mesh.file
+    if mesh_file is not None and not Path(mesh_file).is_absolute():
+        resolved = (path.parent / mesh_file).resolve()
+        mesh = study.numerics.mesh.model_copy(update={"file": str(resolved)})
+        study = study.model_copy(update={"numerics": study.numerics.model_copy(update={"mesh": mesh})})
+    if mesh_file is not None and not Path(study.numerics.mesh.file).exists():
+        raise SpecError(f"{path}: numerics.mesh.file = {mesh_file!r}: no such file")
+    return study
+
+
+def check_name(name: str) -> str:
+    """Raise SpecError unless ``name`` is a safe study name (no path separators, no '..')."""
+    if not re.match(NAME_PATTERN, name or ""):
+        raise SpecError(f"study name {name!r} must match {NAME_PATTERN} (letters, digits, '.', '_', '-')")
+    return name
