@@ -85,6 +85,19 @@ def _attach_log(run: Run) -> logging.Handler:
     return handler
 
 
+def _report_overshoot(run: Run) -> float | None:
+    """Log (never clip) a surface theta above 1, which pure Fickian transport allows."""
+    peaks = run.scalars()["theta_surface_max"]
+    if not len(peaks):
+        return None
+    peak = float(peaks.max())
+    if peak > 1.0:
+        log.warning(
+            "surface theta reached %.4f > 1 (pure Fick has no saturation; values are reported unclipped)", peak
+        )
+    return peak
+
+
 def run_one(
     run_dir: str | Path,
     *,
@@ -123,6 +136,7 @@ def run_one(
         stats = module.solve(model, spec.outputs(), spec.numerics(), sink)
         sink.close()
         wall = time.perf_counter() - started
+        theta_peak = _report_overshoot(run)
         run.write_provenance(
             collect_provenance(
                 backend=used,
@@ -130,6 +144,7 @@ def run_one(
                 run_id=run.run_id,
                 physics_id=spec.physics_id,
                 solver=stats.as_dict(),
+                theta_surface_peak=theta_peak,
                 wall_time_s=round(wall, 3),
             )
         )
