@@ -6,6 +6,7 @@ in a small safe expression language, material presets with their sources, derive
 verify every solver. It imports neither ``solvers`` nor ``orchestrator``.
 """
 
+from . import analytical
 from .constants import FARADAY
 from .errors import ModelError, OctantError
 from .expressions import Expression, ExpressionError, parse_expression
@@ -20,6 +21,7 @@ from .lithiation import LithiationModel, StopCondition
 from .materials import PRESETS, Material, UnknownPreset, get_preset
 
 __all__ = [
+    "analytical",
     "FARADAY",
     "PRESETS",
     "ConstantDiffusivity",

@@ -1,0 +1,94 @@
+"""From a radial concentration profile to the output contract: scalar rows and field frames.
+
+Stresses come from the closed form of :func:`models.analytical.radial_stresses` (exact for the
+piecewise-linear c of the P1 solution), so they cost O(N) per call and are evaluated every step.
+In Cartesian components on the x axis (the points (r, 0, 0) of the frame) the stress tensor is
+diag(sigma_r, sigma_t, sigma_t): Voigt (xx, yy, zz, yz, xz, xy) = (sigma_r, sigma_t, sigma_t, 0, 0, 0),
+its principal values are sigma_r and sigma_t (twice), and the displacement is (u_r, 0, 0).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models import LithiationModel
+from models.analytical import radial_stresses
+
+from ..api import FieldFrame
+
+__all__ = ["RadialPost"]
+
+
+class RadialPost:
+    """Scalars and fields of a radial profile for one model on fixed nodes ``r`` [m].
+
+    ``weights`` are the volume weights w_i = int phi_i r^2 dr [m^3/sr] of the P1 space, so that
+    int f dV / int dV = w . f / (R^3 / 3) for a P1 field f.
+    """
+
+    def __init__(self, model: LithiationModel, nodes: np.ndarray, weights: np.ndarray):
+        self.model = model
+        self.nodes = np.asarray(nodes, dtype=float)
+        self.weights = np.asarray(weights, dtype=float)
+        self.volume = float(self.nodes[-1] ** 3 / 3.0)
+        m = model.material
+        self._elastic = {
+            "E": m.youngs_modulus,
+            "nu": m.poisson_ratio,
+            "Omega": m.partial_molar_volume,
+            "c_ref": model.c_ref,
+        }
+        self._lines = np.stack([np.arange(self.nodes.size - 1), np.arange(1, self.nodes.size)], axis=1)
+        self._points = np.zeros((self.nodes.size, 3))
+        self._points[:, 0] = self.nodes
+
+    def dod(self, c: np.ndarray) -> float:
+        """Depth of discharge int (c - c0) dV / ((c_max - c0) V) [-]."""
+        m = self.model
+        return float(self.weights @ (c - m.c0)) / ((m.c_max - m.c0) * self.volume)
+
+    def stresses(self, c: np.ndarray) -> dict[str, np.ndarray]:
+        """:func:`models.analytical.radial_stresses` of ``c`` with the model's material."""
+        return radial_stresses(self.nodes, c, **self._elastic)
+
+    def scalar_row(self, t: float, c: np.ndarray) -> dict[str, float]:
+        """One row of :data:`solvers.api.SCALAR_COLUMNS` at time ``t`` [s]."""
+        s = self.stresses(c)
+        c_max = self.model.c_max
+        return {
+            "time_s": float(t),
+            "dod": self.dod(c),
+            "theta_mean": float(self.weights @ c) / (c_max * self.volume),
+            "theta_surface_max": float(c[-1]) / c_max,
+            "theta_center": float(c[0]) / c_max,
+            "von_mises_max": float(np.max(s["von_mises"])),
+            "hydrostatic_min": float(np.min(s["hydrostatic"])),
+            "hydrostatic_max": float(np.max(s["hydrostatic"])),
+        }
+
+    def frame(self, t: float, c: np.ndarray) -> FieldFrame:
+        """The :class:`FieldFrame` at ``t`` [s]: points (r, 0, 0), ``line`` cells, all point arrays."""
+        s = self.stresses(c)
+        n = c.size
+        displacement = np.zeros((n, 3))
+        displacement[:, 0] = s["u"]
+        stress = np.zeros((n, 6))
+        stress[:, 0] = s["sigma_r"]
+        stress[:, 1] = s["sigma_t"]
+        stress[:, 2] = s["sigma_t"]
+        return FieldFrame(
+            time=float(t),
+            dod=self.dod(c),
+            points=self._points.copy(),
+            cells={"line": self._lines.copy()},
+            point_data={
+                "c": c.copy(),
+                "theta": c / self.model.c_max,
+                "displacement": displacement,
+                "stress": stress,
+                "von_mises": s["von_mises"],
+                "hydrostatic": s["hydrostatic"],
+                "volumetric_strain": s["volumetric_strain"],
+                "max_principal_stress": np.maximum(s["sigma_r"], s["sigma_t"]),
+            },
+        )
