@@ -317,7 +317,9 @@ class Run:
             shutil.rmtree(self.path / name, ignore_errors=True)
         for name in ("fields.pvd", "scalars.csv", "provenance.json", "log.txt"):
             (self.path / name).unlink(missing_ok=True)
-        _write_json(self.path / "status.json", {"state": "pending", "created": self.status.get("created", _now())})
+        old = self.status
+        kept = {k: v for k, v in old.items() if k.startswith("slurm_")}  # where the batch job logs are
+        _write_json(self.path / "status.json", {"state": "pending", "created": old.get("created", _now()), **kept})
 
 
 # --------------------------------------------------------------------------------------------------

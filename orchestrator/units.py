@@ -47,9 +47,16 @@ def parse_quantity(value: Any, dimension: str) -> float:
             f"expected a {dimension.replace('_', ' ')} as a number in {si_unit} or text with units such as"
             f" '{example}', got {value!r}"
         )
+    return _parse_text(value.strip(), dimension)
+
+
+@lru_cache(maxsize=8192)
+def _parse_text(value: str, dimension: str) -> float:
+    """Text with units -> SI float (cached: sweeps repeat the same strings thousands of times)."""
+    dim_text, si_unit, example = DIMENSIONS[dimension]
     ureg = _registry()
     try:
-        quantity = ureg.Quantity(value.strip())
+        quantity = ureg.Quantity(value)
     except Exception as exc:  # pint raises several unrelated classes for bad text
         raise ValueError(f"cannot read {value!r} as a quantity ({exc}); write e.g. '{example}'") from None
     if not hasattr(quantity, "dimensionality"):
