@@ -1,0 +1,337 @@
+"""Off-screen 3D pictures of stored fields (pyvista/VTK, no display needed).
+
+The octant is drawn as a coloured surface *including its three cut faces* (x=0, y=0, z=0), so
+the interior gradient shows. Options:
+
+- ``mirror``: reflect across the three symmetry planes (8 copies) to show the full sphere;
+- ``clip``: cut the body open: with ``mirror``, the front octant is left out (a 7/8 cutaway whose
+  three inner faces show the interior); without, the octant is cut by the diagonal plane x = y
+  (which holds the (1,1,1) ray the plots sample along);
+- colour limits: the data range of the step by default, shared limits across a series
+  (:func:`render_series`), or given explicitly; signed fields (hydrostatic, max principal stress)
+  use a diverging map centred on zero (limits +-max|value|).
+
+Radial (1D) runs are swept into the octant: the stored profile is evaluated at |x| on a generated
+octant volume, which is exact for a spherically symmetric solution.
+
+Window system: VTK's EGL window (``VTK_DEFAULT_OPENGL_WINDOW=vtkEGLRenderWindow``, set before
+vtk is imported unless the user chose another); if it cannot create an OpenGL context the OSMesa
+window (``vtkOSOpenGLRenderWindow``) is tried. Needs ``pip install 'octant[render]'`` and the
+system libraries ``libegl1 libgl1-mesa-dri`` (EGL) or ``libosmesa6`` (OSMesa).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from itertools import product
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.errors import OctantError
+
+from .results import FieldStep, InvalidSelection, RunResult, UnknownFieldError, import_pyvista
+
+__all__ = [
+    "FIELD_STYLES",
+    "FieldStyle",
+    "RenderError",
+    "RenderedImage",
+    "color_limits",
+    "render_field",
+    "render_series",
+]
+
+log = logging.getLogger(__name__)
+
+_WINDOW_ENV = "VTK_DEFAULT_OPENGL_WINDOW"
+_FALLBACK_WINDOW = "vtkOSOpenGLRenderWindow"
+
+
+class RenderError(OctantError, RuntimeError):
+    """A picture cannot be made (no OpenGL context, a field that cannot be drawn, ...)."""
+
+
+@dataclass(frozen=True)
+class FieldStyle:
+    """How a field is drawn: title, SI unit, colour map, whether it is signed (diverging map)."""
+
+    title: str
+    unit: str
+    cmap: str
+    signed: bool = False
+
+
+#: Fields that can be rendered (scalar point arrays; ``displacement`` is drawn as its magnitude).
+FIELD_STYLES: dict[str, FieldStyle] = {
+    "theta": FieldStyle("theta = c/c_max", "-", "viridis"),
+    "c": FieldStyle("Li concentration c", "mol/m^3", "viridis"),
+    "von_mises": FieldStyle("von Mises stress", "Pa", "inferno"),
+    "hydrostatic": FieldStyle("hydrostatic stress", "Pa", "RdBu_r", signed=True),
+    "max_principal_stress": FieldStyle("max principal stress", "Pa", "RdBu_r", signed=True),
+    "volumetric_strain": FieldStyle("volumetric strain", "-", "cividis"),
+    "displacement": FieldStyle("|displacement|", "m", "plasma"),
+}
+
+
+@dataclass(frozen=True)
+class RenderedImage:
+    """A written picture: ``path``, the field, the step, the colour limits and the data range (SI)."""
+
+    path: Path
+    field: str
+    step: FieldStep
+    clim: tuple[float, float]
+    data_range: tuple[float, float]
+    window: str
+
+
+def _display_scale(style: FieldStyle, clim: tuple[float, float]) -> tuple[float, str]:
+    """(factor, unit) so that the scalar bar shows readable numbers (MPa/GPa, um)."""
+    big = max(abs(clim[0]), abs(clim[1]))
+    if style.unit == "Pa":
+        return (1e-9, "GPa") if big >= 1e9 else (1e-6, "MPa")
+    if style.unit == "m":
+        return (1e9, "nm") if big < 1e-7 else (1e6, "um")
+    return 1.0, style.unit
+
+
+def _style(name: str) -> FieldStyle:
+    try:
+        return FIELD_STYLES[name]
+    except KeyError:
+        raise UnknownFieldError(f"cannot render field {name!r}; choose one of {', '.join(FIELD_STYLES)}") from None
+
+
+def color_limits(name: str, data_range: tuple[float, float]) -> tuple[float, float]:
+    """Colour limits for ``data_range``: the range itself, or +-max|value| for signed fields."""
+    lo, hi = data_range
+    if abs(lo) < 1e-9 * abs(hi):  # round-off around zero (e.g. von Mises at the centre)
+        lo = 0.0
+    if _style(name).signed:
+        big = max(abs(lo), abs(hi))
+        return (-big, big) if big > 0 else (-1.0, 1.0)
+    if hi <= lo:  # a uniform field: widen so the colour map is defined
+        pad = abs(lo) * 1e-6 or 1e-12
+        return lo - pad, hi + pad
+    return lo, hi
+
+
+# --------------------------------------------------------------------------------------------------
+# geometry
+# --------------------------------------------------------------------------------------------------
+def _octant_volume(pv: Any, radius: float, divisions: int = 32) -> Any:
+    """A hexahedral octant volume: the unit cube mapped by X -> X |X|_inf / |X|_2 * R."""
+    n = divisions
+    cube = pv.ImageData(dimensions=(n + 1, n + 1, n + 1), spacing=(1.0 / n,) * 3).cast_to_unstructured_grid()
+    x = np.asarray(cube.points, dtype=float)
+    norm2 = np.linalg.norm(x, axis=1)
+    scale = np.divide(x.max(axis=1), norm2, out=np.zeros_like(norm2), where=norm2 > 0)
+    cube.points = x * scale[:, None] * radius
+    return cube
+
+
+def _volume_with_values(result: RunResult, name: str, step: FieldStep) -> Any:
+    """The 3D volume carrying ``value`` (the field, magnitude for vectors) at ``step``."""
+    pv = import_pyvista()
+    values = result.values(name, step)
+    if result.is_radial():
+        grid = result.field(name, index=step.index)
+        r = np.linalg.norm(np.asarray(grid.points), axis=1)
+        order = np.argsort(r)
+        volume = _octant_volume(pv, result.radius)
+        radial = np.linalg.norm(np.asarray(volume.points), axis=1)
+        volume.point_data["value"] = np.interp(radial, r[order], values[order])
+        return volume
+    grid = result.field(name, index=step.index)
+    volume = pv.UnstructuredGrid()
+    volume.copy_structure(grid)
+    volume.point_data["value"] = values
+    return volume
+
+
+def _body(volume: Any, *, mirror: bool, clip: bool) -> Any:
+    """The surface to draw: the octant (optionally clipped) or its mirror images."""
+    pv = import_pyvista()
+    if clip and not mirror:
+        volume = volume.clip(normal=(-1.0, 1.0, 0.0), origin=(0.0, 0.0, 0.0), invert=True)
+    surface = volume.extract_surface(pass_pointid=False, pass_cellid=False, algorithm="dataset_surface")
+    if not mirror:
+        return surface
+    copies = []
+    for signs in product((1.0, -1.0), repeat=3):
+        if clip and signs == (1.0, 1.0, 1.0):
+            continue  # the cutaway: leave the front octant out
+        part = surface.copy()
+        part.points = np.asarray(surface.points) * np.array(signs)
+        copies.append(part)
+    return pv.merge(copies, merge_points=False)
+
+
+_VIEWS = {  # (mirror, clip) -> direction from the focal point to the camera, view-up, zoom, upward shift [R]
+    (False, False): ((-1.0, -0.75, 0.9), (0.0, 0.0, 1.0), 0.9, 0.45),  # octant: two cut faces and the cap
+    (False, True): ((-0.7, 1.0, 0.6), (0.0, 0.0, 1.0), 0.8, 0.2),  # octant cut by x = y
+    (True, False): ((1.0, 0.8, 0.6), (0.0, 0.0, 1.0), 1.15, 0.28),  # full sphere
+    (True, True): ((1.0, 0.85, 0.7), (0.0, 0.0, 1.0), 1.15, 0.28),  # 7/8 cutaway, looking into the gap
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# plotting
+# --------------------------------------------------------------------------------------------------
+def _plotter(pv: Any, window_size: tuple[int, int]) -> Any:
+    """An off-screen plotter with a working OpenGL context (EGL, then OSMesa)."""
+    plotter = pv.Plotter(off_screen=True, window_size=list(window_size))
+    if plotter.ren_win.SupportsOpenGL():
+        return plotter
+    first = plotter.ren_win.GetClassName()
+    plotter.close()
+    if os.environ.get(_WINDOW_ENV) != _FALLBACK_WINDOW:
+        log.warning("%s cannot create an OpenGL context; trying %s", first, _FALLBACK_WINDOW)
+        os.environ[_WINDOW_ENV] = _FALLBACK_WINDOW
+        plotter = pv.Plotter(off_screen=True, window_size=list(window_size))
+        if plotter.ren_win.SupportsOpenGL():
+            return plotter
+        plotter.close()
+    raise RenderError(
+        f"no off-screen OpenGL context ({first} and {_FALLBACK_WINDOW} both failed); install the system"
+        " libraries: apt-get install -y libegl1 libgl1-mesa-dri libosmesa6"
+    )
+
+
+def _default_output(result: RunResult, name: str, step: FieldStep, mirror: bool, clip: bool) -> Path:
+    suffix = ("_mirror" if mirror else "") + ("_clip" if clip else "")
+    return result.run.images_dir / f"{name}_{step.index:04d}{suffix}.png"
+
+
+def render_field(
+    result: RunResult,
+    field: str = "theta",
+    *,
+    time: float | None = None,
+    dod: float | None = None,
+    index: int | None = None,
+    mirror: bool = False,
+    clip: bool = False,
+    clim: tuple[float, float] | None = None,
+    output: str | Path | None = None,
+    window_size: tuple[int, int] = (1000, 800),
+    title: str | None = None,
+) -> RenderedImage:
+    """Render ``field`` at the stored step nearest ``time`` [s] / ``dod`` [-] (default the last) to a PNG.
+
+    ``clim`` (SI units) fixes the colour limits (default: :func:`color_limits` of this step's data
+    range). ``output`` defaults to ``<run>/images/<field>_<step>[_mirror][_clip].png``. Raises
+    :class:`~orchestrator.results.MissingFieldsError` when the run has no fields and
+    :class:`~orchestrator.results.UnknownFieldError` when the field is not stored or not drawable.
+    """
+    style = _style(field)
+    step = result.step(time=time, dod=dod, index=index)
+    volume = _volume_with_values(result, field, step)
+    values = np.asarray(volume.point_data["value"])
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        raise RenderError(f"run {result.run_id}: field {field!r} at step {step.index} has no finite values")
+    data_range = (float(finite.min()), float(finite.max()))
+    if clim is not None and not (len(clim) == 2 and np.all(np.isfinite(clim)) and clim[0] < clim[1]):
+        raise InvalidSelection(f"colour limits must be two finite numbers LO < HI (SI units), got {clim!r}")
+    limits = tuple(float(v) for v in clim) if clim is not None else color_limits(field, data_range)
+    path = Path(output) if output is not None else _default_output(result, field, step, mirror, clip)
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    pv = import_pyvista()
+    body = _body(volume, mirror=mirror, clip=clip)
+    factor, unit = _display_scale(style, limits)
+    body.point_data["value"] = np.asarray(body.point_data["value"]) * factor
+    plotter = _plotter(pv, window_size)
+    window = plotter.ren_win.GetClassName()
+    try:
+        plotter.set_background("white")
+        bar_title = f"{style.title} [{unit}]"
+        plotter.add_mesh(
+            body,
+            scalars="value",
+            cmap=style.cmap,
+            clim=(limits[0] * factor, limits[1] * factor),
+            show_scalar_bar=False,
+            ambient=0.55,
+            diffuse=0.5,
+            specular=0.0,
+            smooth_shading=False,
+        )
+        plotter.add_scalar_bar(
+            title="",
+            vertical=False,
+            n_labels=5,
+            fmt="%.3g",
+            color="black",
+            title_font_size=20,
+            label_font_size=18,
+            position_x=0.2,
+            position_y=0.03,
+            height=0.09,
+            width=0.6,
+        )
+        label = plotter.add_text(
+            bar_title, position=(0.5 * window_size[0], 0.125 * window_size[1]), font_size=12, color="black"
+        )
+        label.GetTextProperty().SetJustificationToCentered()
+        heading = title if title is not None else f"{result.label}   DOD {step.dod:.3f}   t = {step.time / 3600:.3g} h"
+        plotter.add_text(heading, position="upper_left", font_size=12, color="black")
+        view, up, zoom, lift = _VIEWS[(mirror, clip)]
+        center = np.zeros(3) if mirror else np.array(body.center)
+        distance = 4.0 * result.radius
+        plotter.camera_position = [
+            tuple(center + distance * np.asarray(view) / np.linalg.norm(view)),
+            tuple(center),
+            up,
+        ]
+        plotter.reset_camera()
+        plotter.camera.zoom(zoom)
+        camera = plotter.camera  # move the body up, clear of the colour bar
+        shift = -lift * result.radius * np.asarray(camera.up)
+        camera.position = tuple(np.asarray(camera.position) + shift)
+        camera.focal_point = tuple(np.asarray(camera.focal_point) + shift)
+        plotter.screenshot(str(path))
+    finally:
+        plotter.close()
+    log.info("wrote %s (%s, step %d, clim %.4g..%.4g)", path, field, step.index, *limits)
+    return RenderedImage(path=path, field=field, step=step, clim=limits, data_range=data_range, window=window)
+
+
+def render_series(
+    result: RunResult,
+    field: str = "theta",
+    *,
+    mirror: bool = False,
+    clip: bool = False,
+    out_dir: str | Path | None = None,
+    window_size: tuple[int, int] = (1000, 800),
+) -> list[RenderedImage]:
+    """One PNG per stored step with shared colour limits (the range over all steps).
+
+    Files go to ``out_dir`` (default the run's ``images/``) as ``<field>_<step>[_mirror][_clip].png``.
+    """
+    _style(field)
+    limits = color_limits(field, result.field_range(field))
+    images = []
+    for step in result.steps:
+        output = None
+        if out_dir is not None:
+            output = Path(out_dir) / _default_output(result, field, step, mirror, clip).name
+        images.append(
+            render_field(
+                result,
+                field,
+                index=step.index,
+                mirror=mirror,
+                clip=clip,
+                clim=limits,
+                output=output,
+                window_size=window_size,
+            )
+        )
+    return images
