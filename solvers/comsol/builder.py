@@ -1,0 +1,389 @@
+"""Build the octant model for COMSOL as a *plan*: the list of Java-API calls, made once, used thrice.
+
+:func:`build_plan` turns a :class:`~models.LithiationModel` (+ outputs, numerics) into a
+:class:`ModelPlan`, an ordered list of :class:`Call` chains such as::
+
+    model.component("comp1").physics("tds").feature("fl1").setIndex("J0", "J_in", 0)
+
+The same plan is
+
+* replayed on the live ``model.java`` object of mph in the worker (:func:`apply_plan`),
+* replayed on the checked recording double in the tests (:mod:`~solvers.comsol.recording`),
+* printed as a COMSOL ``.java`` model file (:mod:`~solvers.comsol.java_export`),
+
+so the model solved through mph, the exported file and the tested calls cannot drift apart.
+
+The model (all values in SI; COMSOL unit brackets make the parameters unit-checked):
+
+* parameters ``R``, ``c_max``, ``c0``, ``c_ref``, ``i_m``, ``rho_p``, ``Omega``, ``E_p``, ``nu_p``;
+* geometry: ``sph1`` Sphere(R) ∩ ``blk1`` Block(R, R, R) at the origin = the octant;
+* selections: ``plx``/``ply``/``plz`` (Box, boundaries inside a thin slab around each plane),
+  ``pln`` = their union, ``sph`` = the complement of ``pln`` (the spherical surface);
+* couplings ``intop1`` (domain) and ``intop2`` (sphere) so that the inward flux is computed from the
+  *discrete* volume and area, J_in = i_m rho V / (F A), as DESIGN.md requires;
+* ``tds`` DilutedSpecies: ``D_c`` = D(c/c_max) * 1[m^2/s] (the law's COMSOL expression), initial
+  ``c0``, ``fl1`` FluxBoundary J0 = J_in on ``sph``;
+* ``solid`` SolidMechanics, quasi-static: ``lemm1`` with user-defined E, nu, rho and ``exs1``
+  ExternalStrain (StrainInput VolumetricStrain, dV = Omega*(c - c_ref)), ``sym1`` SymmetrySolid on
+  ``pln`` (rollers);
+* ``mesh1`` FreeTet with the requested size; ``std1`` Transient with output times = 0, the requested
+  field times and ``scalar_samples`` evenly spaced times (for scalars.csv);
+* exports: the mesh (``.mphtxt``) and a Data export (spreadsheet text) of c, u, v, w, the six stress
+  components, solid.mises and solid.evol at every stored time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any, Callable
+
+import numpy as np
+
+from models import LithiationModel
+from solvers.api import Numerics, OutputRequest
+from solvers.errors import SolverError
+
+from .api_table import java_literal
+
+__all__ = [
+    "EXPORT_FIELDS",
+    "HAUTO",
+    "Call",
+    "ModelPlan",
+    "apply_plan",
+    "plan_from_json",
+    "plan_to_json",
+    "build_plan",
+    "study_times",
+]
+
+log = logging.getLogger(__name__)
+
+#: Fields exported at every stored time: (COMSOL expression, unit). Order = spreadsheet order.
+EXPORT_FIELDS: tuple[tuple[str, str], ...] = (
+    ("c", "mol/m^3"),
+    ("u", "m"),
+    ("v", "m"),
+    ("w", "m"),
+    ("solid.sx", "Pa"),
+    ("solid.sy", "Pa"),
+    ("solid.sz", "Pa"),
+    ("solid.syz", "Pa"),
+    ("solid.sxz", "Pa"),
+    ("solid.sxy", "Pa"),
+    ("solid.mises", "Pa"),
+    ("solid.evol", "1"),
+)
+
+#: COMSOL's predefined element sizes (``hauto``: 1 extremely fine ... 5 normal ... 9 extremely coarse).
+HAUTO: dict[str, int] = {"fine": 4, "medium": 5, "coarse": 6}
+
+#: Default number of evenly spaced stored times (besides the field output times), for scalars.
+SCALAR_SAMPLES = 20
+
+#: Relative half-width of the slabs that select the symmetry planes (times R).
+_PLANE_SLAB = 1e-3
+
+
+@dataclass(frozen=True)
+class Call:
+    """One statement: a chain of ``(method, args)`` applied to the root ``model``."""
+
+    chain: tuple[tuple[str, tuple[Any, ...]], ...]
+
+    def java(self, root: str = "model") -> str:
+        """Java source of the statement (without the trailing semicolon)."""
+        return root + "".join(f".{name}({', '.join(java_literal(a) for a in args)})" for name, args in self.chain)
+
+
+@dataclass
+class ModelPlan:
+    """The calls that build, solve and export the model, with section titles and result files.
+
+    ``sections``: (index of first call, title) in order; ``mesh_file`` / ``data_file``: where the
+    exports land (paths as COMSOL will see them); ``times``: every stored time [s];
+    ``field_times``: the times at which the orchestrator wants field frames [s].
+    """
+
+    calls: list[Call] = field(default_factory=list)
+    sections: list[tuple[int, str]] = field(default_factory=list)
+    mesh_file: str = ""
+    data_file: str = ""
+    times: tuple[float, ...] = ()
+    field_times: tuple[float, ...] = ()
+    notes: list[str] = field(default_factory=list)
+
+    def section(self, title: str) -> None:
+        self.sections.append((len(self.calls), title))
+
+    def add(self, *chain: tuple[str, tuple[Any, ...]]) -> None:
+        self.calls.append(Call(tuple(chain)))
+
+    def section_of(self, index: int) -> str:
+        """Title of the section that call ``index`` belongs to."""
+        title = ""
+        for start, name in self.sections:
+            if start <= index:
+                title = name
+        return title
+
+
+def _m(name: str, *args: Any) -> tuple[str, tuple[Any, ...]]:
+    return (name, tuple(args))
+
+
+def _q(value: float, unit: str = "") -> str:
+    """A COMSOL quantity: ``4.11e-06[m]``."""
+    text = repr(float(value))
+    return f"{text}[{unit}]" if unit else text
+
+
+def study_times(model: LithiationModel, outputs: OutputRequest, samples: int = SCALAR_SAMPLES) -> tuple[np.ndarray, np.ndarray]:
+    """(all stored times, field output times) [s] for the COMSOL study.
+
+    Stored times: 0, ``samples`` evenly spaced times up to the end time, and the field times.
+    Field times beyond the end time are dropped (with a log line).
+    """
+    t_end = float(model.stop_time_bound)
+    targets = outputs.target_times(model)
+    late = targets[targets > t_end * (1 + 1e-12)]
+    if late.size:
+        log.warning("field output times %s are after the end time %.6g s and are skipped", late.tolist(), t_end)
+    targets = targets[targets <= t_end * (1 + 1e-12)]
+    grid = np.linspace(0.0, t_end, max(int(samples), 1) + 1)
+    times = np.unique(np.concatenate([grid, targets, [0.0]]))
+    return times, targets
+
+
+def _tlist(times: np.ndarray) -> str:
+    return " ".join(repr(float(t)) for t in times)
+
+
+def build_plan(
+    model: LithiationModel,
+    outputs: OutputRequest,
+    numerics: Numerics,
+    *,
+    results_dir: str,
+    scalar_samples: int = SCALAR_SAMPLES,
+) -> ModelPlan:
+    """The full call plan for one run; exports go to ``results_dir`` (``mesh.mphtxt``, ``fields.txt``).
+
+    ``results_dir`` is written into the plan as given (it is the path COMSOL will see: absolute for
+    a batch job). Raises :class:`~solvers.errors.SolverError` for numerics the COMSOL backend does
+    not support (a mesh file).
+    """
+    if numerics.mesh.file:
+        raise SolverError(
+            f"numerics.mesh.file = {numerics.mesh.file!r}: the COMSOL backend meshes the geometry itself (FreeTet);"
+            " remove mesh.file (use mesh.size / mesh.element_size) or run the native backend on that mesh"
+        )
+    m = model.material
+    plan = ModelPlan()
+    results = PurePosixPath(results_dir.replace("\\", "/"))
+    plan.mesh_file = str(results / "mesh.mphtxt")
+    plan.data_file = str(results / "fields.txt")
+    times, targets = study_times(model, outputs, scalar_samples)
+    plan.times = tuple(float(t) for t in times)
+    plan.field_times = tuple(float(t) for t in targets)
+    comp = _m("component", "comp1")
+
+    plan.section("Parameters (SI)")
+    for name, value, unit, descr in (
+        ("R", model.radius, "m", "Particle radius"),
+        ("c_max", model.c_max, "mol/m^3", "Maximum Li concentration"),
+        ("c0", model.c0, "mol/m^3", "Initial concentration"),
+        ("c_ref", model.c_ref, "mol/m^3", "Stress-free reference concentration"),
+        ("i_m", model.specific_current, "A/kg", "Specific current"),
+        ("rho_p", m.density, "kg/m^3", "Density of the active material"),
+        ("Omega", m.partial_molar_volume, "m^3/mol", "Partial molar volume"),
+        ("E_p", m.youngs_modulus, "Pa", "Young's modulus"),
+        ("nu_p", m.poisson_ratio, "", "Poisson's ratio"),
+    ):
+        plan.add(_m("param"), _m("set", name, _q(value, unit), descr))
+
+    plan.section("Component and geometry: the octant = Sphere(R) intersected with Block(R, R, R)")
+    plan.add(_m("component"), _m("create", "comp1", True))
+    plan.add(comp, _m("geom"), _m("create", "geom1", 3))
+    geom = (comp, _m("geom", "geom1"))
+    plan.add(*geom, _m("create", "sph1", "Sphere"))
+    plan.add(*geom, _m("feature", "sph1"), _m("set", "r", "R"))
+    plan.add(*geom, _m("create", "blk1", "Block"))
+    plan.add(*geom, _m("feature", "blk1"), _m("set", "size", ("R", "R", "R")))
+    plan.add(*geom, _m("create", "int1", "Intersection"))
+    plan.add(*geom, _m("feature", "int1"), _m("selection", "input"), _m("set", ("sph1", "blk1")))
+    plan.add(*geom, _m("run"))
+
+    plan.section("Selections: the three symmetry planes and the spherical surface")
+    slab = f"{_PLANE_SLAB!r}*R"
+    wide_lo, wide_hi = "-0.1*R", "1.1*R"
+    for tag, axis in (("plx", "x"), ("ply", "y"), ("plz", "z")):
+        plan.add(comp, _m("selection"), _m("create", tag, "Box"))
+        sel = (comp, _m("selection", tag))
+        plan.add(*sel, _m("set", "entitydim", 2))
+        for a in "xyz":
+            lo, hi = (f"-{slab}", slab) if a == axis else (wide_lo, wide_hi)
+            plan.add(*sel, _m("set", f"{a}min", lo))
+            plan.add(*sel, _m("set", f"{a}max", hi))
+        plan.add(*sel, _m("set", "condition", "inside"))
+    plan.add(comp, _m("selection"), _m("create", "pln", "Union"))
+    plan.add(comp, _m("selection", "pln"), _m("set", "entitydim", 2))
+    plan.add(comp, _m("selection", "pln"), _m("set", "input", ("plx", "ply", "plz")))
+    plan.add(comp, _m("selection"), _m("create", "sph", "Complement"))
+    plan.add(comp, _m("selection", "sph"), _m("set", "entitydim", 2))
+    plan.add(comp, _m("selection", "sph"), _m("set", "input", ("pln",)))
+
+    plan.section("Definitions: integration operators and variables (flux from the discrete V and A)")
+    plan.add(comp, _m("cpl"), _m("create", "intop1", "Integration"))
+    plan.add(comp, _m("cpl", "intop1"), _m("selection"), _m("geom", "geom1", 3))
+    plan.add(comp, _m("cpl", "intop1"), _m("selection"), _m("all"))
+    plan.add(comp, _m("cpl"), _m("create", "intop2", "Integration"))
+    plan.add(comp, _m("cpl", "intop2"), _m("selection"), _m("geom", "geom1", 2))
+    plan.add(comp, _m("cpl", "intop2"), _m("selection"), _m("named", "sph"))
+    plan.add(comp, _m("variable"), _m("create", "var1"))
+    var = (comp, _m("variable", "var1"))
+    d_expr = m.diffusivity.comsol(theta="c/c_max")
+    plan.add(*var, _m("set", "theta", "c/c_max", "State of charge"))
+    plan.add(*var, _m("set", "D_Li", f"({d_expr})*1[m^2/s]", f"Diffusivity D(c), {getattr(m.diffusivity, 'law', 'law')} law"))
+    plan.add(*var, _m("set", "J_in", "i_m*rho_p*intop1(1)/(F_const*intop2(1))", "Inward molar flux on the sphere"))
+
+    plan.section("Transport of Diluted Species")
+    plan.add(comp, _m("physics"), _m("create", "tds", "DilutedSpecies", "geom1"))
+    tds = (comp, _m("physics", "tds"))
+    plan.add(*tds, _m("feature", "cdm1"), _m("set", "D_c", ("D_Li", "0", "0", "0", "D_Li", "0", "0", "0", "D_Li")))
+    plan.add(*tds, _m("feature", "init1"), _m("setIndex", "initc", "c0", 0))
+    plan.add(*tds, _m("create", "fl1", "FluxBoundary", 2))
+    plan.add(*tds, _m("feature", "fl1"), _m("selection"), _m("named", "sph"))
+    plan.add(*tds, _m("feature", "fl1"), _m("setIndex", "species", True, 0))
+    plan.add(*tds, _m("feature", "fl1"), _m("setIndex", "J0", "J_in", 0))
+
+    plan.section("Solid Mechanics: quasi-static, swelling eigenstrain, rollers on the planes")
+    plan.add(comp, _m("physics"), _m("create", "solid", "SolidMechanics", "geom1"))
+    solid = (comp, _m("physics", "solid"))
+    plan.add(*solid, _m("prop", "StructuralTransientBehavior"), _m("set", "StructuralTransientBehavior", "Quasistatic"))
+    lemm = (*solid, _m("feature", "lemm1"))
+    for prop, value in (("E_mat", "userdef"), ("E", "E_p"), ("nu_mat", "userdef"), ("nu", "nu_p"), ("rho_mat", "userdef"), ("rho", "rho_p")):
+        plan.add(*lemm, _m("set", prop, value))
+    plan.add(*lemm, _m("create", "exs1", "ExternalStrain", 3))
+    plan.add(*lemm, _m("feature", "exs1"), _m("set", "StrainInput", "VolumetricStrain"))
+    plan.add(*lemm, _m("feature", "exs1"), _m("set", "dV", "Omega*(c-c_ref)"))
+    plan.add(*solid, _m("create", "sym1", "SymmetrySolid", 2))
+    plan.add(*solid, _m("feature", "sym1"), _m("selection"), _m("named", "pln"))
+
+    plan.section("Mesh: free tetrahedral")
+    plan.add(comp, _m("mesh"), _m("create", "mesh1"))
+    mesh = (comp, _m("mesh", "mesh1"))
+    plan.add(*mesh, _m("create", "ftet1", "FreeTet"))
+    size = (*mesh, _m("feature", "size"))
+    if numerics.mesh.element_size:
+        plan.add(*size, _m("set", "custom", "on"))
+        plan.add(*size, _m("set", "hmax", _q(numerics.mesh.element_size, "m")))
+        plan.add(*size, _m("set", "hmin", _q(numerics.mesh.element_size / 10.0, "m")))
+    else:
+        plan.add(*size, _m("set", "hauto", HAUTO[numerics.mesh.size]))
+    if numerics.mesh.surface_grading != 3.0:
+        plan.notes.append("numerics.mesh.surface_grading is not used by the COMSOL mesh (FreeTet, uniform size)")
+    plan.add(*mesh, _m("run"))
+
+    plan.section("Study: transient, stored at the output times")
+    plan.add(_m("study"), _m("create", "std1"))
+    plan.add(_m("study", "std1"), _m("create", "time", "Transient"))
+    step = (_m("study", "std1"), _m("feature", "time"))
+    plan.add(*step, _m("set", "tunit", "s"))
+    plan.add(*step, _m("set", "tlist", _tlist(times)))
+    plan.add(*step, _m("set", "usertol", True))
+    plan.add(*step, _m("set", "rtol", repr(float(numerics.time.rtol))))
+    plan.add(_m("study", "std1"), _m("createAutoSequences", "all"))
+
+    plan.section("Solve")
+    plan.add(_m("study", "std1"), _m("run"))
+
+    plan.section("Export: mesh (.mphtxt) and fields at every stored time (spreadsheet text)")
+    plan.add(_m("result"), _m("export"), _m("create", "mesh1", "Mesh"))
+    plan.add(_m("result"), _m("export", "mesh1"), _m("set", "data", "dset1"))
+    plan.add(_m("result"), _m("export", "mesh1"), _m("set", "filename", plan.mesh_file))
+    plan.add(_m("result"), _m("export", "mesh1"), _m("run"))
+    data = (_m("result"), _m("export", "data1"))
+    plan.add(_m("result"), _m("export"), _m("create", "data1", "Data"))
+    plan.add(*data, _m("set", "data", "dset1"))
+    plan.add(*data, _m("set", "expr", tuple(e for e, _ in EXPORT_FIELDS)))
+    plan.add(*data, _m("set", "unit", tuple(u for _, u in EXPORT_FIELDS)))
+    plan.add(*data, _m("set", "looplevelinput", ("all",)))
+    plan.add(*data, _m("set", "filename", plan.data_file))
+    plan.add(*data, _m("run"))
+    return plan
+
+
+def _default_convert(value: Any) -> Any:
+    return value
+
+
+def apply_plan(
+    plan: ModelPlan,
+    model: Any,
+    *,
+    convert: Callable[[Any], Any] = _default_convert,
+    on_section: Callable[[str], None] | None = None,
+) -> None:
+    """Replay ``plan`` on a Java ``model`` object (mph's ``model.java``, or the recording double).
+
+    ``convert`` turns plan arguments into what the object's methods take (JPype arrays in the
+    worker); ``on_section(title)`` is called when a new section starts (timings, logs). A failing
+    call is re-raised as :class:`~solvers.errors.SolverError` naming the Java statement.
+    """
+    starts = dict(plan.sections)
+    for index, call in enumerate(plan.calls):
+        if index in starts and on_section is not None:
+            on_section(starts[index])
+        obj = model
+        try:
+            for name, args in call.chain:
+                obj = getattr(obj, name)(*(convert(a) for a in args))
+        except SolverError:
+            raise
+        except Exception as exc:  # a Java exception through JPype, or an AttributeError
+            raise SolverError(f"COMSOL rejected `{call.java()};` ({plan.section_of(index)}): {exc}") from exc
+
+
+# --------------------------------------------------------------------------------------------
+# JSON form (the worker process receives the plan as a file)
+# --------------------------------------------------------------------------------------------
+def _encode(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return {"array": [_encode(v) for v in value]}
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple(_decode(v) for v in value["array"])
+    return value
+
+
+def plan_to_json(plan: ModelPlan) -> dict[str, Any]:
+    """A JSON-serialisable dict of ``plan`` (tuples, i.e. Java arrays, become ``{"array": [...]}``)."""
+    return {
+        "calls": [[[name, [_encode(a) for a in args]] for name, args in call.chain] for call in plan.calls],
+        "sections": [list(s) for s in plan.sections],
+        "mesh_file": plan.mesh_file,
+        "data_file": plan.data_file,
+        "times": list(plan.times),
+        "field_times": list(plan.field_times),
+        "notes": list(plan.notes),
+    }
+
+
+def plan_from_json(data: dict[str, Any]) -> ModelPlan:
+    """The inverse of :func:`plan_to_json`."""
+    calls = [Call(tuple((name, tuple(_decode(a) for a in args)) for name, args in chain)) for chain in data["calls"]]
+    return ModelPlan(
+        calls=calls,
+        sections=[(int(i), str(t)) for i, t in data["sections"]],
+        mesh_file=data["mesh_file"],
+        data_file=data["data_file"],
+        times=tuple(float(t) for t in data["times"]),
+        field_times=tuple(float(t) for t in data["field_times"]),
+        notes=list(data.get("notes", [])),
+    )

@@ -1,0 +1,5 @@
+package com.comsol.model;
+
+public interface CplFeature extends Settable<CplFeature> {
+  Selection selection();
+}

@@ -1,0 +1,5 @@
+package com.comsol.model;
+
+public interface GeomList {
+  GeomSequence create(String tag, int sdim);
+}

@@ -1,0 +1,7 @@
+package com.comsol.model;
+
+/** The results node. */
+public interface Results {
+  ExportFeatureList export();
+  ExportFeature export(String tag);
+}

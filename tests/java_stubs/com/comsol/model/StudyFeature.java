@@ -1,0 +1,4 @@
+package com.comsol.model;
+
+public interface StudyFeature extends Settable<StudyFeature> {
+}

@@ -1,0 +1,5 @@
+package com.comsol.model;
+
+public interface StudyList {
+  Study create(String tag);
+}

@@ -1,0 +1,5 @@
+package com.comsol.model;
+
+public interface VariablesList {
+  Variables create(String tag);
+}
