@@ -129,6 +129,11 @@ class ComsolServer:
         ready.wait(timeout)
         if not found:
             text = "\n".join(lines)
+            if not reader.is_alive():  # output closed: the process is exiting; let it be reaped
+                try:
+                    process.wait(timeout=5.0)
+                except subprocess.TimeoutExpired:
+                    pass
             still_running = process.poll() is None
             if still_running:
                 _terminate(process, grace=5.0)
