@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from .constants import FARADAY
+from .errors import ModelError
 from .materials import Material
 
 __all__ = ["LithiationModel", "StopCondition"]
@@ -110,6 +111,27 @@ class LithiationModel:
         if self.stop.kind == "time":
             return self.stop.value
         return self.full_lithiation_time
+
+    def end_time(self) -> float:
+        """The integration end time [s] for the stop condition (an upper bound for surface_theta).
+
+        Raises :class:`ModelError` for stops that can never be reached.
+        """
+        kind, value = self.stop.kind, float(self.stop.value)
+        if kind != "time" and not self.specific_current > 0:
+            raise ModelError(
+                f"stop by {kind} needs a positive specific current (got {self.specific_current!r} A/kg); "
+                "use a stop by time for a zero-current (relaxation) run"
+            )
+        if kind == "time":
+            if not value > 0:
+                raise ModelError(f"the stop time must be positive, got {value!r} s")
+            return value
+        if kind == "dod" and not value > 0:
+            raise ModelError(f"the stop DOD must be positive, got {value!r}")
+        if kind == "surface_theta" and not self.initial_theta < value:
+            raise ModelError(f"stop at surface theta {value!r} is already met by the initial theta {self.initial_theta!r}")
+        return self.stop_time_bound
 
     def quasi_steady_stress_scale(self, diffusivity: float | None = None) -> float:
         """s = Omega E J R / (15 (1 - nu) D) [Pa], the constant-D quasi-steady stress scale."""

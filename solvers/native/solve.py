@@ -35,28 +35,9 @@ from .mesh import mesh_from_options
 from .postprocess import NativePost, ScalarBuffer
 from .transport import OctantTransport
 
-__all__ = ["end_time", "solve"]
+__all__ = ["solve"]
 
 log = logging.getLogger(__name__)
-
-
-def end_time(model: LithiationModel) -> float:
-    """The integration end time [s] for the model's stop condition (an upper bound for surface_theta)."""
-    kind, value = model.stop.kind, float(model.stop.value)
-    if kind != "time" and not model.specific_current > 0:
-        raise ModelError(
-            f"stop by {kind} needs a positive specific current (got {model.specific_current!r} A/kg); "
-            "use a stop by time for a zero-current (relaxation) run"
-        )
-    if kind == "time":
-        if not value > 0:
-            raise ModelError(f"the stop time must be positive, got {value!r} s")
-        return value
-    if kind == "dod" and not value > 0:
-        raise ModelError(f"the stop DOD must be positive, got {value!r}")
-    if kind == "surface_theta" and not model.initial_theta < value:
-        raise ModelError(f"stop at surface theta {value!r} is already met by the initial theta {model.initial_theta!r}")
-    return model.stop_time_bound
 
 
 def _surface_theta_event(surface: np.ndarray, c_max: float, target: float):
@@ -107,7 +88,7 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
     post = NativePost(model, mesh, transport.ones_mass, elasticity)
     stats.dofs = {"c": mesh.n_points, "u": elasticity.n_dofs}
 
-    t_end = end_time(model)
+    t_end = model.end_time()
     targets = outputs.target_times(model) if (outputs.dods or outputs.times) else np.empty(0)
     beyond = targets[targets > t_end * (1 + 1e-12)]
     if beyond.size:

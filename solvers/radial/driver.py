@@ -33,24 +33,6 @@ __all__ = ["solve"]
 logger = logging.getLogger(__name__)
 
 
-def _end_time(model: LithiationModel) -> float:
-    kind, value = model.stop.kind, float(model.stop.value)
-    if kind != "time" and not model.specific_current > 0:
-        raise ModelError(
-            f"stop by {kind} needs a positive specific current (got {model.specific_current!r} A/kg); "
-            "use a stop by time for a zero-current (relaxation) run"
-        )
-    if kind == "time":
-        if not value > 0:
-            raise ModelError(f"the stop time must be positive, got {value!r} s")
-        return value
-    if kind == "dod" and not value > 0:
-        raise ModelError(f"the stop DOD must be positive, got {value!r}")
-    if kind == "surface_theta" and not model.initial_theta < value:
-        raise ModelError(f"stop at surface theta {value!r} is already met by the initial theta {model.initial_theta!r}")
-    return model.stop_time_bound
-
-
 def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, sink: ResultSink) -> SolveStats:
     """Run ``model`` with the 1D spherically symmetric solver; results go to ``sink``.
 
@@ -74,7 +56,7 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
     stats.dofs = {"c": n}
     stats.extra["radial_nodes"] = n
 
-    t_end = _end_time(model)
+    t_end = model.end_time()
     targets = outputs.target_times(model) if (outputs.dods or outputs.times) else np.empty(0)
     beyond = targets[targets > t_end * (1 + 1e-12)]
     if beyond.size:
