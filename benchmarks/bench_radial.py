@@ -13,23 +13,7 @@ import time
 from models import LithiationModel, get_preset
 from solvers import radial
 from solvers.api import FieldFrame, MeshOptions, Numerics, OutputRequest
-
-
-class _MemorySink:
-    """Keeps the scalar rows and frames in memory (what a run store would write)."""
-
-    def __init__(self) -> None:
-        self.rows: list[dict[str, float]] = []
-        self.frames: list[FieldFrame] = []
-
-    def write_scalars(self, row: dict[str, float]) -> None:
-        self.rows.append(row)
-
-    def write_fields(self, frame: FieldFrame) -> None:
-        self.frames.append(frame)
-
-    def progress(self, time: float, dod: float, step: float) -> None:
-        pass
+from solvers.api import MemorySink as _MemorySink
 
 
 def main() -> None:

@@ -38,7 +38,7 @@ import numpy as np
 
 from models import ConstantDiffusivity, ExponentialDiffusivity, LithiationModel, StopCondition, get_preset
 from models.analytical import crank_concentration, quasi_steady_stresses
-from solvers.api import FieldFrame, MeshOptions, Numerics, OutputRequest, SolveStats, TimeOptions
+from solvers.api import FieldFrame, MemorySink, MeshOptions, Numerics, OutputRequest, SolveStats, TimeOptions
 
 __all__ = [
     "CASES",
@@ -68,24 +68,6 @@ class CaseResult:
     tolerance: float
     passed: bool
     detail: str = ""
-
-
-@dataclass
-class MemorySink:
-    """A result sink that keeps everything in memory (scalar rows, field frames, progress calls)."""
-
-    rows: list[dict[str, float]] = field(default_factory=list)
-    frames: list[FieldFrame] = field(default_factory=list)
-    progress_calls: int = 0
-
-    def write_scalars(self, row: dict[str, float]) -> None:
-        self.rows.append(dict(row))
-
-    def write_fields(self, frame: FieldFrame) -> None:
-        self.frames.append(frame)
-
-    def progress(self, time: float, dod: float, step: float) -> None:
-        self.progress_calls += 1
 
 
 # -- helpers ------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ __all__ = [
     "FIELD_UNITS",
     "SCALAR_COLUMNS",
     "FieldFrame",
+    "MemorySink",
     "MeshOptions",
     "Numerics",
     "OutputRequest",
@@ -142,6 +143,31 @@ class ResultSink(Protocol):
 
     def progress(self, time: float, dod: float, step: float) -> None:
         """Report progress (time [s], DOD [-], last step size [s]); also a heartbeat."""
+
+
+class MemorySink:
+    """A result sink that keeps everything in memory: for notebooks, tests and verification.
+
+    ``rows`` (scalar rows), ``frames`` (field frames) and ``progress_calls`` ((t, dod, dt) tuples).
+    """
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, float]] = []
+        self.frames: list[FieldFrame] = []
+        self.progress_calls: list[tuple[float, float, float]] = []
+
+    def write_scalars(self, row: dict[str, float]) -> None:
+        self.rows.append(dict(row))
+
+    def write_fields(self, frame: FieldFrame) -> None:
+        self.frames.append(frame)
+
+    def progress(self, time: float, dod: float, step: float) -> None:
+        self.progress_calls.append((time, dod, step))
+
+    def column(self, name: str) -> np.ndarray:
+        """One scalar column as an array."""
+        return np.array([row[name] for row in self.rows])
 
 
 @dataclass

@@ -15,27 +15,12 @@ import pytest
 from models import LithiationModel, StopCondition, get_preset
 from solvers.api import FIELD_UNITS, MeshOptions, Numerics, OutputRequest
 from solvers.comsol import available, solve
+from solvers.api import MemorySink as ListSink
 
 OK, WHY = available()
 pytestmark = [pytest.mark.comsol, pytest.mark.skipif(not OK, reason=f"no usable COMSOL: {WHY}")]
 
 MODEL = LithiationModel(radius=4.11e-6, material=get_preset("Si"), specific_current=100.0, stop=StopCondition("dod", 0.2))
-
-
-class ListSink:
-    """Collects what a solver sends."""
-
-    def __init__(self):
-        self.rows, self.frames = [], []
-
-    def write_scalars(self, row):
-        self.rows.append(row)
-
-    def write_fields(self, frame):
-        self.frames.append(frame)
-
-    def progress(self, time, dod, step):
-        pass
 
 
 def test_solve_through_mph():

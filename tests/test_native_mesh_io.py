@@ -11,6 +11,7 @@ from solvers.api import MeshOptions
 from solvers.errors import MeshError
 from solvers.native.mesh import generate_octant_mesh, mesh_from_options
 from solvers.native.mesh_io import octant_from_arrays, read_octant_mesh
+from solvers.api import MemorySink
 
 R = 4.11e-6
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "comsol"
@@ -132,23 +133,11 @@ def test_gmsh_octant_file_runs_end_to_end(tmp_path):
     assert mesh.volume == pytest.approx(math.pi * R**3 / 6, rel=0.03)
     assert all(len(f) > 0 for f in mesh.plane_faces) and len(mesh.sphere_faces) > 0
 
-    class Sink:
-        def __init__(self):
-            self.rows, self.frames = [], []
-
-        def write_scalars(self, row):
-            self.rows.append(row)
-
-        def write_fields(self, frame):
-            self.frames.append(frame)
-
-        def progress(self, time, dod, step):
-            pass
 
     model = LithiationModel(
         radius=R, material=get_preset("Si"), specific_current=100.0, stop=StopCondition("dod", 0.05)
     )
-    sink = Sink()
+    sink = MemorySink()
     stats = solve(model, OutputRequest(dods=(0.05,)), Numerics(mesh=MeshOptions(file=str(path))), sink)
     assert stats.extra["mesh"]["source"] == str(path)
     assert sink.frames[-1].dod == pytest.approx(0.05, abs=1e-12)

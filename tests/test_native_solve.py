@@ -11,24 +11,9 @@ from models import ExpressionDiffusivity, LithiationModel, StopCondition, get_pr
 from solvers import get_backend
 from solvers.api import FIELD_UNITS, SCALAR_COLUMNS, MeshOptions, Numerics, OutputRequest, TimeOptions
 from solvers.errors import SolverDiverged, SolverError
+from solvers.api import MemorySink as ListSink
 
 R = 4.11e-6
-
-
-class ListSink:
-    """A tiny in-memory result sink (the ResultSink protocol)."""
-
-    def __init__(self):
-        self.rows, self.frames, self.progress_calls = [], [], []
-
-    def write_scalars(self, row):
-        self.rows.append(dict(row))
-
-    def write_fields(self, frame):
-        self.frames.append(frame)
-
-    def progress(self, time, dod, step):
-        self.progress_calls.append((time, dod, step))
 
 
 def _numerics(n=3, **kwargs):

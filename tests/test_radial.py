@@ -20,30 +20,10 @@ from solvers.api import (
 )
 from solvers.errors import MeshError, SolverDiverged
 from solvers.radial import RadialTransport, graded_nodes, node_count
+from solvers.api import MemorySink as CollectingSink
 
 R = 4.11e-6
 D_CONST = 2e-15
-
-
-class CollectingSink:
-    """An in-memory ResultSink: keeps every row, frame and progress call it is given."""
-
-    def __init__(self) -> None:
-        self.rows: list[dict[str, float]] = []
-        self.frames: list[FieldFrame] = []
-        self.progress_calls: list[tuple[float, float, float]] = []
-
-    def write_scalars(self, row: dict[str, float]) -> None:
-        self.rows.append(dict(row))
-
-    def write_fields(self, frame: FieldFrame) -> None:
-        self.frames.append(frame)
-
-    def progress(self, time: float, dod: float, step: float) -> None:
-        self.progress_calls.append((time, dod, step))
-
-    def column(self, name: str) -> np.ndarray:
-        return np.array([row[name] for row in self.rows])
 
 
 def model_of(material: str = "Si", *, stop: StopCondition = StopCondition(), **kw) -> LithiationModel:
