@@ -12,7 +12,7 @@ import time
 
 from models import LithiationModel, get_preset
 from solvers import radial
-from solvers.api import FieldFrame, MeshOptions, Numerics, OutputRequest
+from solvers.api import MeshOptions, Numerics, OutputRequest
 from solvers.api import MemorySink as _MemorySink
 
 

@@ -11,7 +11,6 @@ from solvers import radial
 from solvers.api import (
     FIELD_UNITS,
     SCALAR_COLUMNS,
-    FieldFrame,
     MeshOptions,
     Numerics,
     OutputRequest,
