@@ -47,7 +47,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _configure_logging(verbose: int, quiet: bool) -> None:
     level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(level)  # the console shows what was asked for; run logs (log.txt) keep INFO
+    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    console.set_name("octant-console")
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == "octant-console"]:
+        root.removeHandler(old)  # main() called again in the same process (tests, notebooks)
+    root.addHandler(console)
+    root.setLevel(min(level, logging.INFO))
     for noisy in ("matplotlib", "PIL", "numexpr"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
