@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sizes", nargs="+", default=["coarse", "medium", "fine"], choices=["coarse", "medium", "fine"]
     )
-    parser.add_argument("--linear-solver", default="auto", choices=["auto", "cholmod", "superlu", "amg"])
+    parser.add_argument("--linear-solver", default="auto", choices=["auto", "cholmod", "pardiso", "superlu", "amg"])
     parser.add_argument("--no-stress-every-step", action="store_true", help="stresses only at the output times")
     parser.add_argument("--json", action="store_true", help="print JSON rows instead of the table")
     parser.add_argument("--child", help=argparse.SUPPRESS)

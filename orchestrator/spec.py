@@ -333,8 +333,8 @@ class NumericsSpec(_Strict):
 
     mesh: MeshSpec = Field(default_factory=MeshSpec, description="Mesh.")
     time: TimeSpec = Field(default_factory=TimeSpec, description="Time stepping.")
-    linear_solver: Literal["auto", "cholmod", "superlu", "amg"] = Field(
-        "auto", description="Linear solver for elasticity: auto = CHOLMOD if installed, else SuperLU."
+    linear_solver: Literal["auto", "cholmod", "pardiso", "superlu", "amg"] = Field(
+        "auto", description="Linear solver for elasticity: auto = CHOLMOD if installed, else PARDISO (pypardiso), else SuperLU (small) or AMG-CG."
     )
     stress_every_step: bool = Field(True, description="Compute max von Mises at every step (for scalars.csv).")
 

@@ -110,7 +110,7 @@ class Numerics:
     mesh: MeshOptions = field(default_factory=MeshOptions)
     time: TimeOptions = field(default_factory=TimeOptions)
     displacement_order: int = 2
-    linear_solver: Literal["auto", "cholmod", "superlu", "amg"] = "auto"
+    linear_solver: Literal["auto", "cholmod", "pardiso", "superlu", "amg"] = "auto"
     stress_every_step: bool = True
 
 

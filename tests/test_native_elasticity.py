@@ -7,7 +7,7 @@ import pytest
 
 from models.analytical import radial_stresses
 from solvers.native.elasticity import ElasticityProblem, lame_parameters
-from solvers.native.linalg import factorize, resolve_method
+from solvers.native.linalg import factorize, module_available, resolve_method
 from solvers.native.mesh import generate_octant_mesh
 from solvers.native.postprocess import max_principal, voigt_to_tensor, von_mises
 
@@ -109,9 +109,9 @@ def test_linear_solvers_agree_and_multi_rhs():
     rng = np.random.default_rng(5)
     ev = OMEGA * 1e5 * rng.uniform(0, 1, (mesh.n_points, 3))
     results = {}
-    for method in ("superlu", "amg", "cholmod"):
-        if method == "cholmod":
-            pytest.importorskip("sksparse.cholmod")
+    methods = ["superlu", "amg"]
+    methods += [m for m, module in (("cholmod", "sksparse.cholmod"), ("pardiso", "pypardiso")) if module_available(module)]
+    for method in methods:
         el = ElasticityProblem(mesh, E, NU, linear_solver=method)
         assert el.solver.method == method
         results[method] = el.displacements(ev)
@@ -124,7 +124,7 @@ def test_linear_solvers_agree_and_multi_rhs():
 
 def test_auto_solver_choice_and_bad_name():
     assert resolve_method("superlu", 10) == "superlu"
-    assert resolve_method("auto", 10) in ("cholmod", "superlu")
+    assert resolve_method("auto", 10) in ("cholmod", "pardiso", "superlu")
     with pytest.raises(Exception, match="linear_solver"):
         resolve_method("mumps", 10)
     import scipy.sparse as sp
