@@ -157,7 +157,7 @@ def run_one(
         if sink is not None:
             sink.close()
         wall = time.perf_counter() - started
-        message = str(exc) if isinstance(exc, OctantError) else f"{type(exc).__name__}: {exc}"
+        message = f"{type(exc).__name__}: {exc}"
         if isinstance(exc, BackendUnavailable) or not isinstance(exc, OctantError):
             log.error("run %s failed:\n%s", run.run_id, traceback.format_exc())
         else:
