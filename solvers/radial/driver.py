@@ -24,6 +24,7 @@ from models.errors import ModelError
 
 from ..api import Numerics, OutputRequest, ResultSink, SolveStats
 from ..stepping import integrate
+from ..summary import run_notes
 from .mesh import graded_nodes, node_count
 from .postprocess import RadialPost
 from .transport import RadialTransport, tridiagonal_solve
@@ -123,20 +124,9 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
             "mass_balance_rel_error": abs(inserted - expected) / expected if expected > 0 else abs(inserted),
         }
     )
-    if model.stop.kind == "surface_theta" and not result.stopped_by_event:
-        stats.notes.append(f"surface theta never reached {model.stop.value!r}; stopped at DOD {final_dod:.6g}")
-    if result.stopped_by_event:
-        missed = targets[targets > result.t]
-        if missed.size:
-            stats.notes.append(
-                f"stopped at surface theta {model.stop.value!r} at t = {result.t:.6g} s (DOD {final_dod:.4g}); "
-                f"{missed.size} later output time(s) not written: {missed.tolist()}"
-            )
-    if track["theta_max"] > 1.0:
-        stats.notes.append(
-            f"theta exceeded 1 (pure Fick, not clipped): max theta = {track['theta_max']:.6g} "
-            f"at t = {track['t_theta_max']:.6g} s"
-        )
+    stats.notes += run_notes(
+        model, result, targets, final_dod=final_dod, theta_max=track["theta_max"], t_theta_max=track["t_theta_max"]
+    )
     total = _time.perf_counter() - wall0
     stats.timings_s = {"setup": setup, "solve": total - setup, "total": total}
     logger.info(
