@@ -72,6 +72,21 @@ class OutputRequest:
         times = [model.time_at_dod(d) for d in self.dods] + [float(t) for t in self.times]
         return np.unique(np.asarray(times, dtype=float))
 
+    def schedule(self, model: LithiationModel, t_end: float) -> tuple[np.ndarray, list[str]]:
+        """Output times [s] a run that ends at ``t_end`` can write, and a note on those it cannot.
+
+        Times within 1e-12 (relative) of ``t_end`` are snapped to it.
+        """
+        targets = self.target_times(model)
+        reachable = targets <= t_end * (1 + 1e-12)
+        beyond = targets[~reachable]
+        notes = (
+            [f"{beyond.size} output time(s) after the stop time {t_end:.6g} s not written: {beyond.tolist()}"]
+            if beyond.size
+            else []
+        )
+        return np.minimum(targets[reachable], t_end), notes
+
 
 @dataclass(frozen=True)
 class MeshOptions:

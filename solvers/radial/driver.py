@@ -58,15 +58,10 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
     stats.extra["radial_nodes"] = n
 
     t_end = model.end_time()
-    targets = outputs.target_times(model) if (outputs.dods or outputs.times) else np.empty(0)
-    beyond = targets[targets > t_end * (1 + 1e-12)]
-    if beyond.size:
-        stats.notes.append(
-            f"{beyond.size} output time(s) after the stop time {t_end:.6g} s not written: {beyond.tolist()}"
-        )
-    targets = targets[targets <= t_end * (1 + 1e-12)]
-    target_set = set(np.minimum(targets, t_end).tolist())
-    every = outputs.every if outputs.every and outputs.every > 0 else None
+    targets, schedule_notes = outputs.schedule(model, t_end)
+    stats.notes += schedule_notes
+    target_set = set(targets.tolist())
+    every = outputs.every
 
     c_max = model.c_max
     c0 = np.full(n, model.c0)
