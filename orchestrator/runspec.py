@@ -113,18 +113,17 @@ class RunSpec:
             raise StoreError(f"{path}: cannot read the stored run spec ({exc})") from None
         spec = study_from_dict(data, str(path))
         meta_path = path.with_name(RUN_META)
-        changes: dict[str, Any] = {}
+        meta: dict[str, Any] = {}
         if meta_path.exists():
             try:
-                changes = json.loads(meta_path.read_text()).get("changes", {})
+                meta = json.loads(meta_path.read_text())
             except (OSError, ValueError) as exc:
                 raise StoreError(f"{meta_path}: unreadable ({exc})") from None
-        run = cls.from_study(spec, changes)
-        if meta_path.exists():
-            stored_id = json.loads(meta_path.read_text()).get("run_id")
-            if stored_id and stored_id != run.run_id and path.parent.name == stored_id:
-                raise SpecError(
-                    f"{path}: the spec no longer hashes to its run id {stored_id} (got {run.run_id});"
-                    " it was edited by hand: restore it or rerun the study from its spec file"
-                )
+        run = cls.from_study(spec, meta.get("changes", {}))
+        stored_id = meta.get("run_id")
+        if stored_id and stored_id != run.run_id and path.parent.name == stored_id:
+            raise SpecError(
+                f"{path}: the spec no longer hashes to its run id {stored_id} (got {run.run_id});"
+                " it was edited by hand: restore it or rerun the study from its spec file"
+            )
         return run
