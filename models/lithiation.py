@@ -99,11 +99,6 @@ class LithiationModel:
         return time / self.full_lithiation_time
 
     @property
-    def diffusion_time(self) -> float:
-        """R^2 / D_min [s]: the slowest diffusion time scale."""
-        return self.radius**2 / self.material.diffusivity.bounds()[0]
-
-    @property
     def stop_time_bound(self) -> float:
         """The end time [s] for dod/time stops; for surface_theta, an upper bound (DOD 1)."""
         if self.stop.kind == "dod":

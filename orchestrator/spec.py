@@ -44,7 +44,6 @@ __all__ = [
     "study_from_dict",
 ]
 
-SPEC_VERSION = 1
 BACKEND_CHOICES = ("auto", "native", "radial", "comsol")
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 

@@ -19,9 +19,7 @@ __all__ = ["build_parser", "main"]
 
 _COMMAND_MODULES = ("core", "batch", "verify", "visual", "comsol")
 
-EXIT_OK = 0
 EXIT_FAILURE = 1
-EXIT_USAGE = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
