@@ -159,17 +159,23 @@ def _comparison_renders(results: Sequence[RunResult], fields: Sequence[str], wor
             for r in with_fields:
                 step = steps[r.run_id]
                 png = _render_png(r, field, step.index, clim, workdir, (640, 540))
-                caption = f"{r.label}: {field}, DOD {step.dod:.3f} (t = {step.time / 3600:.3g} h)"
-                cells.append(f"<figure>{_img(png, caption)}<figcaption>{_e(caption)}</figcaption></figure>")
+                cells.append(_figure(png, f"{r.label}: {field}, DOD {step.dod:.3f} (t = {step.time / 3600:.3g} h)"))
         except OctantError as exc:
             blocks.append(_note(f"{field}: {exc}"))
             continue
-        columns = min(len(cells), 3)
-        blocks.append(
-            f"<h3>{_e(field)} at DOD {common:.3g} (shared colour limits)</h3>"
-            f'<div class="grid" style="grid-template-columns:repeat({columns},1fr)">{"".join(cells)}</div>'
-        )
+        blocks.append(f"<h3>{_e(field)} at DOD {common:.3g} (shared colour limits)</h3>" + _grid(cells, 3))
     return "\n".join(blocks)
+
+
+def _figure(png: bytes, caption: str) -> str:
+    """One captioned image."""
+    return f"<figure>{_img(png, caption)}<figcaption>{_e(caption)}</figcaption></figure>"
+
+
+def _grid(cells: list[str], max_columns: int) -> str:
+    """Figures side by side, at most ``max_columns`` per row."""
+    columns = min(len(cells), max_columns)
+    return f'<div class="grid" style="grid-template-columns:repeat({columns},1fr)">{"".join(cells)}</div>'
 
 
 def _run_renders(result: RunResult, fields: Sequence[str], workdir: Path) -> str:
@@ -182,13 +188,11 @@ def _run_renders(result: RunResult, fields: Sequence[str], workdir: Path) -> str
             cells = []
             for step in result.steps:
                 png = _render_png(result, field, step.index, clim, workdir, (440, 380))
-                caption = f"{field}, DOD {step.dod:.3f}, t = {step.time / 3600:.3g} h"
-                cells.append(f"<figure>{_img(png, caption)}<figcaption>{_e(caption)}</figcaption></figure>")
+                cells.append(_figure(png, f"{field}, DOD {step.dod:.3f}, t = {step.time / 3600:.3g} h"))
         except OctantError as exc:
             blocks.append(_note(f"{field}: {exc}"))
             continue
-        columns = min(len(cells), 4)
-        blocks.append(f'<div class="grid" style="grid-template-columns:repeat({columns},1fr)">{"".join(cells)}</div>')
+        blocks.append(_grid(cells, 4))
     return "\n".join(blocks)
 
 
