@@ -19,7 +19,7 @@ if not FIXTURES.is_dir():
     FIXTURES = Path("/work/shared/fixtures/comsol")
 
 
-def _same_mesh(a, b):
+def assert_same_mesh(a, b):
     assert a.n_points == b.n_points and a.n_tets == b.n_tets
     assert a.volume == pytest.approx(b.volume, rel=1e-12)
     assert a.sphere_area == pytest.approx(b.sphere_area, rel=1e-12)
@@ -39,11 +39,11 @@ def test_msh_round_trip(tmp_path):
     path = tmp_path / "octant.msh"
     meshio.write(path, meshio.Mesh(mesh.points[perm], [("tetra", tets)]), file_format="gmsh22", binary=False)
     back = read_octant_mesh(path, radius=R)
-    _same_mesh(mesh, back)
+    assert_same_mesh(mesh, back)
     assert np.all(back.volumes > 0)
     assert back.source == str(path)
     via_options = mesh_from_options(MeshOptions(file=str(path)), R)
-    _same_mesh(mesh, via_options)
+    assert_same_mesh(mesh, via_options)
 
 
 def test_mphtxt_round_trip_with_tet2(tmp_path):
@@ -59,7 +59,7 @@ def test_mphtxt_round_trip_with_tet2(tmp_path):
     path = tmp_path / "octant.mphtxt"
     mphtxt.write_mphtxt(path, mphtxt.MphtxtMesh(points=points, elements={"tet2": block}))
     back = read_octant_mesh(path, radius=R)
-    _same_mesh(mesh, back)  # mid-side nodes dropped
+    assert_same_mesh(mesh, back)  # mid-side nodes dropped
 
 
 def test_micrometre_coordinates_are_reported(tmp_path):

@@ -45,7 +45,7 @@ def test_units_are_converted_to_si(tmp_path):
     assert study.model.material.density == pytest.approx(2330.0)
 
 
-def bad(tmp_path, text, *fragments):
+def assert_spec_error(tmp_path, text, *fragments):
     path = write(tmp_path, text)
     with pytest.raises(SpecError) as info:
         load_study(path)
@@ -57,44 +57,44 @@ def bad(tmp_path, text, *fragments):
 
 
 def test_wrong_dimension_names_field_value_and_expected(tmp_path):
-    bad(tmp_path, BASE.replace("4.11 um", "4.11 s"), "model.particle.radius", "'4.11 s'", "length")
+    assert_spec_error(tmp_path, BASE.replace("4.11 um", "4.11 s"), "model.particle.radius", "'4.11 s'", "length")
 
 
 def test_unknown_key_suggests_close_match(tmp_path):
-    bad(tmp_path, BASE.replace("particle: {radius", "particle: {raduis"), "model.particle.raduis", "unknown key", "'radius'")
+    assert_spec_error(tmp_path, BASE.replace("particle: {radius", "particle: {raduis"), "model.particle.raduis", "unknown key", "'radius'")
 
 
 def test_negative_radius(tmp_path):
-    bad(tmp_path, BASE.replace("4.11 um", "-4.11 um"), "model.particle.radius", "greater than 0")
+    assert_spec_error(tmp_path, BASE.replace("4.11 um", "-4.11 um"), "model.particle.radius", "greater than 0")
 
 
 def test_poisson_ratio_out_of_range(tmp_path):
     text = BASE.replace("material: Si", "material: {base: Si, poisson_ratio: 0.5}")
-    bad(tmp_path, text, "model.material.poisson_ratio", "0.5", "less than 0.5")
+    assert_spec_error(tmp_path, text, "model.material.poisson_ratio", "0.5", "less than 0.5")
 
 
 def test_unknown_preset(tmp_path):
-    bad(tmp_path, BASE.replace("material: Si", "material: Sii"), "model.material", "'Sii'", "known presets", "Did you mean 'Si'")
+    assert_spec_error(tmp_path, BASE.replace("material: Si", "material: Sii"), "model.material", "'Sii'", "known presets", "Did you mean 'Si'")
 
 
 def test_unparseable_unit(tmp_path):
-    bad(tmp_path, BASE.replace("0.1 A/g", "0.1 bananas"), "model.loading.specific_current", "bananas")
+    assert_spec_error(tmp_path, BASE.replace("0.1 A/g", "0.1 bananas"), "model.loading.specific_current", "bananas")
 
 
 def test_renamed_key_is_explained(tmp_path):
-    bad(tmp_path, BASE.replace("spec_version", "version"), "spec_version")
+    assert_spec_error(tmp_path, BASE.replace("spec_version", "version"), "spec_version")
 
 
 def test_inclusions_not_accepted_yet(tmp_path):
-    bad(tmp_path, BASE + "  inclusions: [{shape: sphere}]\n", "inclusions", "not supported")
+    assert_spec_error(tmp_path, BASE + "  inclusions: [{shape: sphere}]\n", "inclusions", "not supported")
 
 
 def test_bad_yaml(tmp_path):
-    bad(tmp_path, "name: [unclosed", "not valid YAML")
+    assert_spec_error(tmp_path, "name: [unclosed", "not valid YAML")
 
 
 def test_bad_study_name(tmp_path):
-    bad(tmp_path, BASE.replace("name: t", "name: ../escape"), "name")
+    assert_spec_error(tmp_path, BASE.replace("name: t", "name: ../escape"), "name")
 
 
 def test_ids_do_not_depend_on_units_or_key_order(tmp_path):
@@ -167,7 +167,7 @@ def test_inline_law_with_units(tmp_path):
 
 def test_expression_law_is_checked(tmp_path):
     text = BASE.replace("material: Si", "material: {base: Si, diffusivity: {law: expression, expr: \"__import__('os')\"}}")
-    bad(tmp_path, text, "model.material.diffusivity.expr")
+    assert_spec_error(tmp_path, text, "model.material.diffusivity.expr")
 
 
 def test_spec_is_frozen(tmp_path):
