@@ -31,6 +31,7 @@ import numpy as np
 from models.errors import OctantError
 
 from .errors import RunNotFound
+from .labels import run_label
 from .store import Run, RunStore
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -109,29 +110,6 @@ class FieldStep:
     time: float
     dod: float
     path: Path
-
-
-def _format_value(value: Any) -> str:
-    """A swept value for a legend: strings as written, numbers with 4 significant digits."""
-    if isinstance(value, dict):
-        return str(value.get("name") or value.get("base") or ", ".join(f"{k}={v}" for k, v in value.items()))
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def run_label(material: str, changes: dict[str, Any]) -> str:
-    """Legend label: the material name, then every swept value other than the material.
-
-    >>> run_label("Si", {"model.material": "Si", "model.particle.radius": "1 um"})
-    'Si, radius=1 um'
-    """
-    parts = [material]
-    for path, value in changes.items():
-        if path == "model.material":
-            continue
-        parts.append(f"{path.rsplit('.', 1)[-1]}={_format_value(value)}")
-    return ", ".join(parts)
 
 
 class RunResult:

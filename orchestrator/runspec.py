@@ -86,12 +86,6 @@ class RunSpec:
         """The canonical SI form (what the run id hashes)."""
         return _canonical_dict(self.spec)
 
-    def label(self) -> str:
-        """Short human label: the swept values, or the material name."""
-        if self.changes:
-            return ", ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in self.changes.items())
-        return self.spec.model.material.name
-
     # -- files ----------------------------------------------------------------------------------
     def to_yaml(self) -> str:
         header = (

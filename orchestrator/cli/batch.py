@@ -83,7 +83,7 @@ def _runs(args: argparse.Namespace):
 
 
 def _changes_text(changes: dict) -> str:
-    from ..executors.labels import format_changes
+    from ..labels import format_changes
 
     return format_changes(changes, short_keys=False)
 

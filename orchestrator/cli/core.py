@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ..errors import StoreError
+from ..labels import format_changes
 from ..runner import run_one
 from ..runspec import RunSpec
 from ..spec import BACKEND_CHOICES, StudySpec, load_study
@@ -61,8 +62,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return 0
     print(f"{args.spec}: valid study {study.name!r}, backend {study.backend}, {len(runs)} run(s)")
     for run in runs:
-        changes = ", ".join(f"{k}={v}" for k, v in run.changes.items()) or "-"
-        print(f"  {run.run_id}  {changes}")
+        print(f"  {run.run_id}  {format_changes(run.changes, short_keys=False)}")
         print(f"      {run.model().describe()}")
     return 0
 
@@ -135,7 +135,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         return 0
     print(f"run {run.study}/{run.run_id}  [{status.get('state')}]  {run.path}")
     if run.changes:
-        print("  swept: " + ", ".join(f"{k}={v}" for k, v in run.changes.items()))
+        print(f"  swept: {format_changes(run.changes, short_keys=False)}")
     print(f"  model: {run.spec.model().describe()}")
     if status.get("error"):
         print(f"  error: {status['error']}  (log: {run.log_path})")

@@ -27,7 +27,7 @@ from typing import Any, TextIO
 
 from ..errors import SubmissionError
 from ..store import STALE_AFTER_S, Run
-from .labels import format_changes
+from ..labels import format_changes
 from .plan import plan_runs
 
 __all__ = ["LocalReport", "RunOutcome", "run_local"]

@@ -19,7 +19,7 @@ from ..errors import StoreError
 from ..spec import check_name
 from ..store import STALE_AFTER_S, Run, RunStore
 from . import slurm_commands as sc
-from .labels import format_changes
+from ..labels import format_changes
 from .manifest import list_submissions, read_manifest
 from .plan import job_ended
 
