@@ -17,8 +17,9 @@ from pathlib import Path
 
 from ..collect import collect_rows, format_table
 from ..errors import StoreError, SubmissionError
-from ..spec import BACKEND_CHOICES, load_study
-from ..store import Run, RunStore, atomic_write_text, default_runs_dir
+from ..spec import BACKEND_CHOICES
+from ..store import Run, RunStore, atomic_write_text
+from .core import load_runs
 
 __all__ = ["register"]
 
@@ -72,14 +73,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _store(args: argparse.Namespace) -> RunStore:
-    return RunStore(args.runs_dir or default_runs_dir())
+    return RunStore(args.runs_dir)
 
 
 def _runs(args: argparse.Namespace):
-    study = load_study(args.spec)
-    if getattr(args, "backend", None):
-        study = study.model_copy(update={"backend": args.backend})
-    return study.runs()
+    return load_runs(args.spec, getattr(args, "backend", None))
 
 
 def _changes_text(changes: dict) -> str:

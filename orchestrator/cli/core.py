@@ -13,7 +13,7 @@ from ..labels import format_changes
 from ..runner import run_one
 from ..runspec import RunSpec
 from ..spec import BACKEND_CHOICES, StudySpec, load_study
-from ..store import Run, RunStore, default_runs_dir
+from ..store import Run, RunStore
 
 __all__ = ["register"]
 
@@ -50,10 +50,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_show)
 
 
-def _with_backend(study: StudySpec, backend: str | None) -> StudySpec:
-    return study if backend is None else study.model_copy(update={"backend": backend})
-
-
 def cmd_validate(args: argparse.Namespace) -> int:
     study = load_study(args.spec)
     runs = study.runs()
@@ -72,11 +68,18 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def load_runs(spec_path: Path, backend: str | None = None) -> list[RunSpec]:
+    """Load a study and expand its sweep; ``backend`` overrides the spec's (giving new run ids)."""
+    study = load_study(spec_path)
+    if backend is not None:
+        study = study.model_copy(update={"backend": backend})
+    return study.runs()
+
+
 def prepare_runs(spec_path: Path, runs_dir: Path | None, backend: str | None = None) -> tuple[RunStore, list[RunSpec], list[Run]]:
     """Load a study, expand it and create its run directories."""
-    study = _with_backend(load_study(spec_path), backend)
-    runs = study.runs()
-    store = RunStore(runs_dir or default_runs_dir())
+    runs = load_runs(spec_path, backend)
+    store = RunStore(runs_dir)
     return store, runs, [store.prepare(r) for r in runs]
 
 
@@ -121,7 +124,7 @@ def cmd_run_one(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    run = RunStore(args.runs_dir or default_runs_dir()).find(args.run)
+    run = RunStore(args.runs_dir).find(args.run)
     status, provenance = run.status, run.provenance
     scalars = run.scalars()
     last = {k: float(v[-1]) for k, v in scalars.items() if len(v)}
