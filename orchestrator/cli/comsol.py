@@ -91,7 +91,7 @@ def cmd_export_java(args: argparse.Namespace) -> int:
 
 def cmd_import_comsol(args: argparse.Namespace) -> int:
     from ..comsol_import import import_comsol, import_into_run, resolve_import_spec
-    from ..store import RunStore, default_runs_dir
+    from ..store import RunStore
 
     if args.into is not None:
         run = import_into_run(args.into, args.result, args.mesh, batch_log=args.batch_log, exit_code=args.exit_code)
@@ -100,7 +100,7 @@ def cmd_import_comsol(args: argparse.Namespace) -> int:
     if args.batch_log is not None or args.exit_code:
         raise SpecError("--batch-log and --exit-code go with --into RUN_DIR")
     run_spec, assumed = resolve_import_spec(args.spec, study=args.study, run=args.run)
-    store = RunStore(args.runs_dir or default_runs_dir())
+    store = RunStore(args.runs_dir)
     run = import_comsol(args.result, args.mesh, store, run_spec, model_assumed=assumed, force=args.force)
     print(f"stored {len(run.field_steps())} field frame(s) as run {run.study}/{run.run_id} in {run.path}")
     if assumed:
@@ -110,9 +110,9 @@ def cmd_import_comsol(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from ..compare import compare_runs, format_comparison
-    from ..store import RunStore, default_runs_dir
+    from ..store import RunStore
 
-    store = RunStore(args.runs_dir or default_runs_dir())
+    store = RunStore(args.runs_dir)
     result = compare_runs(store.find(args.run_a), store.find(args.run_b))
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, allow_nan=True))
