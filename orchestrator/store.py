@@ -28,6 +28,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
@@ -200,8 +201,9 @@ class Run:
     def study(self) -> str:
         return self.path.parent.name
 
-    @property
+    @cached_property
     def spec(self) -> RunSpec:
+        """The stored run spec (read and validated once per Run object; spec.yaml never changes)."""
         return RunSpec.from_yaml(self.path / "spec.yaml")
 
     @property
