@@ -123,6 +123,7 @@ def _von_mises(stress: np.ndarray) -> np.ndarray:
 def scalar_row(
     time: float, c: np.ndarray, weights: np.ndarray, surface: np.ndarray, center: int, *,
     c_max: float, c0: float, von_mises: np.ndarray | None, hydrostatic: np.ndarray | None,
+    plastic_strain: np.ndarray | None = None,
 ) -> dict[str, float]:
     """One row of :data:`SCALAR_COLUMNS` from nodal values (``weights``: lumped nodal volumes)."""
     mean_c = float(weights @ c / weights.sum())
@@ -136,6 +137,7 @@ def scalar_row(
         "von_mises_max": float(von_mises.max()) if von_mises is not None else nan,
         "hydrostatic_min": float(hydrostatic.min()) if hydrostatic is not None else nan,
         "hydrostatic_max": float(hydrostatic.max()) if hydrostatic is not None else nan,
+        "plastic_strain_max": float(plastic_strain.max()) if plastic_strain is not None else 0.0,
     }
     assert tuple(row) == SCALAR_COLUMNS
     return row

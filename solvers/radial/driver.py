@@ -27,6 +27,7 @@ from ..stepping import integrate
 from ..summary import run_notes
 from .mesh import graded_nodes, node_count
 from .postprocess import RadialPost
+from .coupling import StressDrivenTransport
 from .transport import RadialTransport, tridiagonal_solve
 
 __all__ = ["solve"]
@@ -52,8 +53,13 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
     radius = model.radius
     n = node_count(mesh, radius)
     nodes = graded_nodes(radius, n, max(float(mesh.surface_grading), 1.0))
-    problem = RadialTransport(nodes, model.material.diffusivity, model.c_max, model.surface_flux())
-    post = RadialPost(model, nodes, problem.weights)
+    transport = RadialTransport(nodes, model.material.diffusivity, model.c_max, model.surface_flux())
+    post = RadialPost(model, nodes, transport.weights)
+    problem = (
+        StressDrivenTransport(transport, model, post.hydrostatic)
+        if model.mechanics.stress_driven_diffusion
+        else transport
+    )
     stats.dofs = {"c": n}
     stats.extra["radial_nodes"] = n
 
@@ -66,10 +72,12 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
     c_max = model.c_max
     c0 = np.full(n, model.c0)
     track = {"steps": 0, "theta_max": float(c0.max()) / c_max, "t_theta_max": 0.0, "written": 0}
+    post.accept(c0)
     sink.write_scalars(post.scalar_row(0.0, c0))
     sink.progress(0.0, 0.0, 0.0)
 
     def on_step(t: float, c: np.ndarray, dt: float) -> None:
+        post.accept(c)  # mechanics every accepted step (history of elastoplastic runs)
         row = post.scalar_row(t, c)
         sink.write_scalars(row)
         sink.progress(t, row["dod"], dt)
@@ -106,8 +114,8 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
     stats.steps_rejected = result.steps_rejected
     stats.newton_iterations = result.newton_iterations
     final_dod = post.dod(result.y)
-    inserted = problem.amount(result.y - model.c0)
-    expected = problem.flux * radius**2 * result.t
+    inserted = transport.amount(result.y - model.c0)
+    expected = transport.flux * radius**2 * result.t
     stats.extra.update(
         {
             "stop_reason": "surface_theta"
@@ -117,8 +125,13 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
             "final_dod": final_dod,
             "theta_max": track["theta_max"],
             "mass_balance_rel_error": abs(inserted - expected) / expected if expected > 0 else abs(inserted),
+            "mechanics": model.mechanics.constitutive,
+            "stress_driven_diffusion": model.mechanics.stress_driven_diffusion,
         }
     )
+    if post.fe is not None:
+        stats.extra["mechanics_newton_iterations"] = post.fe.newton_iterations
+        stats.extra["mechanics_solves"] = post.fe.solves
     stats.notes += run_notes(
         model, result, targets, final_dod=final_dod, theta_max=track["theta_max"], t_theta_max=track["t_theta_max"]
     )
