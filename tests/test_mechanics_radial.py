@@ -124,7 +124,7 @@ def test_stress_driven_diffusion_equals_effective_diffusivity_radial():
     mat = held_out_material()
     coupled = si_model(MechanicsOptions(stress_driven_diffusion=True), material=mat, temperature=320.0)
     a = coupled.stress_driven_enhancement()
-    assert a == pytest.approx(2 * 50e9 * 9e-12 * C_MAX / (9 * 0.7 * 8.314462618 * 320.0), rel=1e-6)
+    assert a == pytest.approx(2 * 50e9 * 9e-12 * coupled.c_max / (9 * 0.7 * 8.314462618 * 320.0), rel=1e-9)
     uncoupled = si_model(material=d_eff_material(mat, coupled), temperature=320.0)
     plain = si_model(material=mat, temperature=320.0)
     s1, _ = run(coupled, OutputRequest(dods=(0.3,)))
