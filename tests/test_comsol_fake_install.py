@@ -18,6 +18,7 @@ process: the worker, a child process, imports it.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import stat
 import subprocess
@@ -29,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from solvers.comsol import available, batch, discovery, solve
-from solvers.comsol.client import WorkerFailed, backoff_delays
+from solvers.comsol.client import WorkerFailed, backoff_delays, worker_env
 from solvers.comsol.server import ComsolServer, LicenceError, ServerStartError, parse_port
 from solvers.errors import BackendUnavailable
 
@@ -90,13 +91,15 @@ esac
 """
 
 
-def make_fake_comsol(root: Path) -> Path:
-    """A fake installation in the standard layout; returns its ``bin`` folder (to put on PATH)."""
-    mp = root / "comsol62" / "multiphysics"
+def make_fake_comsol(root: Path, folder: str = "comsol62") -> Path:
+    """A fake installation in COMSOL's layout (launcher, ``bin/glnxa64/comsol`` + ``comsol.ini``
+    naming a Java VM, ``plugins``, ``apiplugins``); returns its ``bin`` folder (to put on PATH)."""
+    mp = root / folder / "multiphysics"
     arch = mp / "bin" / "glnxa64"
     arch.mkdir(parents=True)
-    for d in ("plugins", "apiplugins"):
-        (mp / d).mkdir()
+    for d in ("plugins", "apiplugins", "java/glnxa64/jre/bin"):
+        (mp / d).mkdir(parents=True)
+    (mp / "java/glnxa64/jre/bin/java").write_text("#!/bin/sh\nexit 1\n")  # never started: mph only checks it exists
     for exe in (mp / "bin" / "comsol", arch / "comsol"):
         exe.write_text(FAKE)
         exe.chmod(exe.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
@@ -159,6 +162,42 @@ def test_discovery_reports_an_incomplete_install(fake_comsol):
     assert not install.java_api and "comsol.ini" in install.problem
     ok, why = available()
     assert not ok and "comsol.ini" in why
+
+
+def test_discovery_rejects_an_install_whose_java_vm_is_missing(fake_comsol):
+    """mph discards such an install; octant must not offer it either."""
+    (fake_comsol.parent / "java" / "glnxa64" / "jre" / "bin" / "java").unlink()
+    discovery.clear_cache()
+    [install] = discovery.find_installs()
+    assert not install.java_api and "Java VM" in install.problem
+    assert not available()[0]
+
+
+_MPH_PROBE = "import mph.discovery as d; b = d.backend('6.2'); print('ROOT', b['root'])"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mph") is None, reason="mph is not installed (pip install mph)")
+def test_mph_finds_the_chosen_install_under_a_non_standard_prefix(tmp_path, monkeypatch):
+    """An install that mph's own search misses ($OCTANT_COMSOL under /opt-like prefixes): the
+    worker's environment puts its bin first on PATH, and mph's discovery (run for real, in a child
+    process) then finds exactly that install; without it, mph cannot locate it."""
+    bin_dir = make_fake_comsol(tmp_path / "apps" / "site", folder="COMSOL-6.2-site")
+    monkeypatch.setenv("PATH", os.defpath)
+    monkeypatch.setenv("OCTANT_COMSOL", str(bin_dir / "comsol"))
+    monkeypatch.setenv("FAKE_COMSOL_CALLS", str(tmp_path / "calls.txt"))
+    discovery.clear_cache()
+    try:
+        install, why = discovery.select_install()
+        assert install is not None and install.java_api, why
+        plain = subprocess.run([sys.executable, "-c", _MPH_PROBE], capture_output=True, text=True, timeout=120,
+                               env={**os.environ, "PYTHONPATH": ""})
+        assert plain.returncode != 0 and "Could not find a supported Comsol installation" in plain.stderr  # the defect
+        fixed = subprocess.run([sys.executable, "-c", _MPH_PROBE], capture_output=True, text=True, timeout=120,
+                               env=worker_env(install))
+        assert fixed.returncode == 0, fixed.stderr
+        assert f"ROOT {bin_dir.parent}" in fixed.stdout
+    finally:
+        discovery.clear_cache()
 
 
 def test_version_parsing():

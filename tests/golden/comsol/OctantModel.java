@@ -4,6 +4,7 @@
  *
  * Build and solve:  comsol compile OctantModel.java
  *                   comsol batch -inputfile OctantModel.class -outputfile OctantModel.mph
+ * Solved model:     OctantModel_Model.mph (<outputfile>_<model tag>.mph)
  * Results:          /scratch/octant/run/mesh.mphtxt, /scratch/octant/run/fields.txt
  */
 
