@@ -46,9 +46,10 @@ def test_plan_builds_the_documented_model():
         'model.component("comp1").physics("tds").feature("fl1").selection().named("sph")',
         'model.component("comp1").physics("tds").feature("fl1").setIndex("J0", "J_in", 0)',
         'model.component("comp1").physics().create("solid", "SolidMechanics", "geom1")',
-        'model.component("comp1").physics("solid").feature("lemm1").create("exs1", "ExternalStrain", 3)',
-        'model.component("comp1").physics("solid").feature("lemm1").feature("exs1").set("StrainInput", "VolumetricStrain")',
-        'model.component("comp1").physics("solid").feature("lemm1").feature("exs1").set("dV", "Omega*(c-c_ref)")',
+        'model.component("comp1").physics("solid").feature("lemm1").create("eiel1", "ExternalStrain", 3)',
+        'model.component("comp1").physics("solid").feature("lemm1").feature("eiel1").set("StrainInput", "StrainTensor")',
+        'model.component("comp1").physics("solid").feature("lemm1").feature("eiel1").set("eext", new String[]{'
+        '"Omega*(c-c_ref)/3", "0", "0", "0", "Omega*(c-c_ref)/3", "0", "0", "0", "Omega*(c-c_ref)/3"})',
         'model.component("comp1").physics("solid").create("sym1", "SymmetrySolid", 2)',
         'model.component("comp1").physics("solid").feature("sym1").selection().named("pln")',
         'model.component("comp1").mesh("mesh1").create("ftet1", "FreeTet")',
@@ -57,7 +58,7 @@ def test_plan_builds_the_documented_model():
         'model.study("std1").run()',
         'model.result().export().create("data1", "Data")',
         'model.result().export("data1").set("filename", "/scratch/run/fields.txt")',
-        'model.result().export("mesh1").set("filename", "/scratch/run/mesh.mphtxt")',
+        'model.component("comp1").mesh("mesh1").export("/scratch/run/mesh.mphtxt")',
     ]
     for call in expected:
         assert call in calls, call
@@ -148,9 +149,11 @@ def test_double_rejects_unknown_properties_and_values():
     with pytest.raises(ApiError, match="no property 'J'"):
         comp.physics("tds").feature("fl1").setIndex("J", "1", 0)
     comp.physics().create("solid", "SolidMechanics", "geom1")
-    comp.physics("solid").feature("lemm1").create("exs1", "ExternalStrain", 3)
-    with pytest.raises(ApiError, match="StrainInput of ExternalStrain must be one of"):
-        comp.physics("solid").feature("lemm1").feature("exs1").set("StrainInput", "Volumetric")
+    comp.physics("solid").feature("lemm1").create("eiel1", "ExternalStrain", 3)
+    with pytest.raises(ApiError, match="StrainInput of ExternalStrain must be one of"):  # no COMSOL-written file uses it
+        comp.physics("solid").feature("lemm1").feature("eiel1").set("StrainInput", "VolumetricStrain")
+    with pytest.raises(ApiError, match="no property 'dV'"):
+        comp.physics("solid").feature("lemm1").feature("eiel1").set("dV", "Omega*(c-c_ref)")
     with pytest.raises(ApiError, match="no property group"):
         comp.physics("solid").prop("TransientBehavior")
 

@@ -23,12 +23,12 @@ The model (all values in SI; COMSOL unit brackets make the parameters unit-check
   *discrete* volume and area, J_in = i_m rho V / (F A), as DESIGN.md requires;
 * ``tds`` DilutedSpecies: ``D_c`` = D(c/c_max) * 1[m^2/s] (the law's COMSOL expression), initial
   ``c0``, ``fl1`` FluxBoundary J0 = J_in on ``sph``;
-* ``solid`` SolidMechanics, quasi-static: ``lemm1`` with user-defined E, nu, rho and ``exs1``
-  ExternalStrain (StrainInput VolumetricStrain, dV = Omega*(c - c_ref)), ``sym1`` SymmetrySolid on
-  ``pln`` (rollers);
+* ``solid`` SolidMechanics, quasi-static: ``lemm1`` with user-defined E, nu, rho and ``eiel1``
+  ExternalStrain (StrainInput StrainTensor, ``eext`` = Omega*(c - c_ref)/3 on the diagonal: the form
+  COMSOL writes), ``sym1`` SymmetrySolid on ``pln`` (rollers);
 * ``mesh1`` FreeTet with the requested size; ``std1`` Transient with output times = 0, the requested
   field times and ``scalar_samples`` evenly spaced times (for scalars.csv);
-* exports: the mesh (``.mphtxt``) and a Data export (spreadsheet text) of c, u, v, w, the six stress
+* exports: the mesh (``.mphtxt``, the mesh sequence's own export) and a Data export (spreadsheet text) of c, u, v, w, the six stress
   components, solid.mises and solid.evol at every stored time.
 """
 
@@ -157,6 +157,11 @@ def study_times(model: LithiationModel, outputs: OutputRequest, samples: int = S
     return times, targets
 
 
+def _iso(expr: str) -> tuple[str, ...]:
+    """A 3x3 tensor (row-major, as COMSOL writes ``D_c`` and ``eext``) with ``expr`` on the diagonal."""
+    return (expr, "0", "0", "0", expr, "0", "0", "0", expr)
+
+
 def _tlist(times: np.ndarray) -> str:
     return " ".join(repr(float(t)) for t in times)
 
@@ -266,9 +271,11 @@ def build_plan(
     lemm = (*solid, _m("feature", "lemm1"))
     for prop, value in (("E_mat", "userdef"), ("E", "E_p"), ("nu_mat", "userdef"), ("nu", "nu_p"), ("rho_mat", "userdef"), ("rho", "rho_p")):
         plan.add(*lemm, _m("set", prop, value))
-    plan.add(*lemm, _m("create", "exs1", "ExternalStrain", 3))
-    plan.add(*lemm, _m("feature", "exs1"), _m("set", "StrainInput", "VolumetricStrain"))
-    plan.add(*lemm, _m("feature", "exs1"), _m("set", "dV", "Omega*(c-c_ref)"))
+    # the form COMSOL writes (Structural Mechanics Module, Diffusion in Solids, vacancy_electromigration):
+    # an external strain tensor with ev/3 on the diagonal
+    plan.add(*lemm, _m("create", "eiel1", "ExternalStrain", 3))
+    plan.add(*lemm, _m("feature", "eiel1"), _m("set", "StrainInput", "StrainTensor"))
+    plan.add(*lemm, _m("feature", "eiel1"), _m("set", "eext", _iso("Omega*(c-c_ref)/3")))
     plan.add(*solid, _m("create", "sym1", "SymmetrySolid", 2))
     plan.add(*solid, _m("feature", "sym1"), _m("selection"), _m("named", "pln"))
 
@@ -301,10 +308,8 @@ def build_plan(
     plan.add(_m("study", "std1"), _m("run"))
 
     plan.section("Export: mesh (.mphtxt) and fields at every stored time (spreadsheet text)")
-    plan.add(_m("result"), _m("export"), _m("create", "mesh1", "Mesh"))
-    plan.add(_m("result"), _m("export", "mesh1"), _m("set", "data", "dset1"))
-    plan.add(_m("result"), _m("export", "mesh1"), _m("set", "filename", plan.mesh_file))
-    plan.add(_m("result"), _m("export", "mesh1"), _m("run"))
+    # the mesh sequence's own export; the format follows the extension (see api_table.MESH_EXPORT)
+    plan.add(*mesh, _m("export", plan.mesh_file))
     data = (_m("result"), _m("export", "data1"))
     plan.add(_m("result"), _m("export"), _m("create", "data1", "Data"))
     plan.add(*data, _m("set", "data", "dset1"))

@@ -3,14 +3,17 @@
 Linear elasticity with constant E and nu (the default): stresses come from the closed form of
 :func:`models.analytical.radial_stresses` (exact for the piecewise-linear c of the P1 solution), so
 they cost O(N) per call and are evaluated every step. Elastoplastic runs, and E or nu laws of theta,
-use the P2 radial finite elements of :mod:`.mechanics` (history-dependent: :meth:`RadialPost.accept`
-commits the state of every accepted step).
+use the P2 radial finite elements of :mod:`.mechanics`: history-dependent, solved and committed in
+:meth:`RadialPost.accept` at every accepted state (the time loop's mechanics hook); the scalar rows
+and frames of accepted states read what ``accept`` computed.
 In Cartesian components on the x axis (the points (r, 0, 0) of the frame) the stress tensor is
 diag(sigma_r, sigma_t, sigma_t): Voigt (xx, yy, zz, yz, xz, xy) = (sigma_r, sigma_t, sigma_t, 0, 0, 0),
 its principal values are sigma_r and sigma_t (twice), and the displacement is (u_r, 0, 0).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -54,9 +57,11 @@ class RadialPost:
             self._elastic = {"E": e, "nu": nu, "Omega": m.partial_molar_volume, "c_ref": model.c_ref}
         self._trial: tuple[np.ndarray, RadialMechanicsState] | None = None
         self._accepted: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
+        self._extrema: dict[float, tuple[float, float, float, float]] = {}
         self._lines = np.stack([np.arange(self.nodes.size - 1), np.arange(1, self.nodes.size)], axis=1)
         self._points = np.zeros((self.nodes.size, 3))
         self._points[:, 0] = self.nodes
+        self.stresses_free = True  # closed form, O(N): every scalar row carries the stresses
 
     def dod(self, c: np.ndarray) -> float:
         """Depth of discharge int (c - c0) dV / ((c_max - c0) V) [-]."""
@@ -71,7 +76,8 @@ class RadialPost:
 
     def stresses(self, c: np.ndarray) -> dict[str, np.ndarray]:
         """Nodal sigma_r, sigma_t, von_mises, hydrostatic [Pa], u [m], volumetric_strain and
-        plastic_strain [-] of ``c`` (the accepted state if ``c`` is it, else a trial from its history)."""
+        plastic_strain [-] of ``c`` (the last accepted state if ``c`` is it, else a trial solve from
+        the committed history)."""
         if self._accepted is not None and np.array_equal(self._accepted[0], c):
             return self._accepted[1]
         if self.fe is None:
@@ -80,25 +86,12 @@ class RadialPost:
             return out
         return self.fe.nodal_fields(self._fe_state(c))
 
-    def accept(self, c: np.ndarray) -> None:
-        """Commit the mechanics of an accepted time step (history of the elastoplastic solve)."""
-        self._accepted = None
-        if self.fe is not None:
-            state = self._fe_state(c)
-            self.fe.commit(state)
-            self._trial = None
-            fields = self.fe.nodal_fields(state)
-        else:
-            fields = self.stresses(c)
-        self._accepted = (np.array(c, dtype=float, copy=True), fields)
-
     def hydrostatic(self, c: np.ndarray) -> np.ndarray:
-        """Nodal hydrostatic stress [Pa] of ``c`` (trial state; for stress-driven diffusion)."""
+        """Nodal hydrostatic stress [Pa] of ``c`` (trial state; the stress-driven diffusion term)."""
         return self.stresses(c)["hydrostatic"]
 
-    def scalar_row(self, t: float, c: np.ndarray) -> dict[str, float]:
-        """One row of :data:`solvers.api.SCALAR_COLUMNS` at time ``t`` [s]."""
-        s = self.stresses(c)
+    def base_row(self, t: float, c: np.ndarray) -> dict[str, float]:
+        """One row of :data:`solvers.api.SCALAR_COLUMNS` at time ``t`` [s], NaN stress extrema."""
         c_max = self.model.c_max
         return {
             "time_s": float(t),
@@ -106,11 +99,45 @@ class RadialPost:
             "theta_mean": float(self.weights @ c) / (c_max * self.volume),
             "theta_surface_max": float(c[-1]) / c_max,
             "theta_center": float(c[0]) / c_max,
-            "von_mises_max": float(np.max(s["von_mises"])),
-            "hydrostatic_min": float(np.min(s["hydrostatic"])),
-            "hydrostatic_max": float(np.max(s["hydrostatic"])),
-            "plastic_strain_max": float(np.max(s["plastic_strain"])),
+            "von_mises_max": math.nan,
+            "hydrostatic_min": math.nan,
+            "hydrostatic_max": math.nan,
+            "plastic_strain_max": self._extrema[float(t)][3] if float(t) in self._extrema else 0.0,
         }
+
+    def stress_extrema(self, times: list[float], states: list[np.ndarray]) -> np.ndarray:
+        """(k, 3): max von Mises, min and max hydrostatic stress [Pa] of each profile."""
+        out = np.empty((len(states), 3))
+        for k, (t, c) in enumerate(zip(times, states)):  # a few profiles of O(N) work each
+            if float(t) in self._extrema:  # computed by accept() (history-dependent mechanics)
+                out[k] = self._extrema.pop(float(t))[:3]
+                continue
+            s = self.stresses(c)
+            out[k] = (np.max(s["von_mises"]), np.min(s["hydrostatic"]), np.max(s["hydrostatic"]))
+        return out
+
+    def scalar_row(self, t: float, c: np.ndarray) -> dict[str, float]:
+        """One row of :data:`solvers.api.SCALAR_COLUMNS` at time ``t`` [s], stresses included."""
+        row = self.base_row(t, c)
+        row.update(zip(("von_mises_max", "hydrostatic_min", "hydrostatic_max"), self.stress_extrema([t], [c])[0]))
+        return {k: float(v) for k, v in row.items()}
+
+    def accept(self, t: float, c: np.ndarray, dt: float) -> None:
+        """Mechanics hook of the time loop: solve and commit the state of every accepted step
+        (history of elastoplastic runs); nothing to do for the closed form."""
+        if self.fe is None:
+            return
+        state = self._fe_state(c)
+        self.fe.commit(state)
+        self._trial = None
+        fields = self.fe.nodal_fields(state)
+        self._accepted = (np.array(c, dtype=float, copy=True), fields)
+        self._extrema[float(t)] = (
+            float(np.max(fields["von_mises"])),
+            float(np.min(fields["hydrostatic"])),
+            float(np.max(fields["hydrostatic"])),
+            float(np.max(fields["plastic_strain"])),
+        )
 
     def frame(self, t: float, c: np.ndarray) -> FieldFrame:
         """The :class:`FieldFrame` at ``t`` [s]: points (r, 0, 0), ``line`` cells, all point arrays."""

@@ -4,6 +4,7 @@
  *
  * Build and solve:  comsol compile OctantModel.java
  *                   comsol batch -inputfile OctantModel.class -outputfile OctantModel.mph
+ * Solved model:     OctantModel_Model.mph (<outputfile>_<model tag>.mph)
  * Results:          /scratch/octant/run/mesh.mphtxt, /scratch/octant/run/fields.txt
  */
 
@@ -102,9 +103,9 @@ public class OctantModel {
     model.component("comp1").physics("solid").feature("lemm1").set("nu", "nu_p");
     model.component("comp1").physics("solid").feature("lemm1").set("rho_mat", "userdef");
     model.component("comp1").physics("solid").feature("lemm1").set("rho", "rho_p");
-    model.component("comp1").physics("solid").feature("lemm1").create("exs1", "ExternalStrain", 3);
-    model.component("comp1").physics("solid").feature("lemm1").feature("exs1").set("StrainInput", "VolumetricStrain");
-    model.component("comp1").physics("solid").feature("lemm1").feature("exs1").set("dV", "Omega*(c-c_ref)");
+    model.component("comp1").physics("solid").feature("lemm1").create("eiel1", "ExternalStrain", 3);
+    model.component("comp1").physics("solid").feature("lemm1").feature("eiel1").set("StrainInput", "StrainTensor");
+    model.component("comp1").physics("solid").feature("lemm1").feature("eiel1").set("eext", new String[]{"Omega*(c-c_ref)/3", "0", "0", "0", "Omega*(c-c_ref)/3", "0", "0", "0", "Omega*(c-c_ref)/3"});
     model.component("comp1").physics("solid").create("sym1", "SymmetrySolid", 2);
     model.component("comp1").physics("solid").feature("sym1").selection().named("pln");
 
@@ -127,10 +128,7 @@ public class OctantModel {
     model.study("std1").run();
 
     // Export: mesh (.mphtxt) and fields at every stored time (spreadsheet text)
-    model.result().export().create("mesh1", "Mesh");
-    model.result().export("mesh1").set("data", "dset1");
-    model.result().export("mesh1").set("filename", "/scratch/octant/run/mesh.mphtxt");
-    model.result().export("mesh1").run();
+    model.component("comp1").mesh("mesh1").export("/scratch/octant/run/mesh.mphtxt");
     model.result().export().create("data1", "Data");
     model.result().export("data1").set("data", "dset1");
     model.result().export("data1").set("expr", new String[]{"c", "u", "v", "w", "solid.sx", "solid.sy", "solid.sz", "solid.syz", "solid.sxz", "solid.sxy", "solid.mises", "solid.evol"});
