@@ -108,28 +108,6 @@ class NativePost:
     def base_row(self, t: float, c: np.ndarray) -> dict[str, float]:
         """One row of :data:`solvers.api.SCALAR_COLUMNS` at ``t`` [s] with NaN stress extrema."""
         c_max = self.model.c_max
-<<<<<<< HEAD
-        rows = []
-        for t, c in zip(times, cs):  # a handful of states (one batch), not mesh entities
-            rows.append(
-                {
-                    "time_s": float(t),
-                    "dod": self.dod(c),
-                    "theta_mean": float(self.weights @ c) / (c_max * self.volume),
-                    "theta_surface_max": float(c[self.mesh.sphere_vertices].max()) / c_max,
-                    "theta_center": float(c[self.mesh.center]) / c_max,
-                    "von_mises_max": math.nan,
-                    "hydrostatic_min": math.nan,
-                    "hydrostatic_max": math.nan,
-                    "plastic_strain_max": 0.0,
-                }
-            )
-        if with_stress and cs:
-            vm, hmin, hmax = self.stress_extrema(np.column_stack(cs))
-            for row, a, b, c in zip(rows, vm, hmin, hmax):
-                row.update(von_mises_max=float(a), hydrostatic_min=float(b), hydrostatic_max=float(c))
-        return rows
-=======
         return {
             "time_s": float(t),
             "dod": self.dod(c),
@@ -139,8 +117,8 @@ class NativePost:
             "von_mises_max": math.nan,
             "hydrostatic_min": math.nan,
             "hydrostatic_max": math.nan,
+            "plastic_strain_max": 0.0,
         }
->>>>>>> main
 
     def accept(self, t: float, c: np.ndarray, dt: float) -> None:
         """Mechanics hook of the time loop (linear elasticity keeps no history: nothing to do)."""
