@@ -332,11 +332,12 @@ class _Pool:
             with contextlib.suppress(OSError):
                 os.kill(proc.pid, signal.SIGTERM)
         deadline = time.monotonic() + INTERRUPT_GRACE_S
-        for proc in processes:
-            proc.join(max(0.0, deadline - time.monotonic()))
+        while time.monotonic() < deadline and any(read_claim(run.path) for run in in_flight):
+            time.sleep(0.05)  # each worker records its run and releases the claim
+        for proc in processes:  # workers survive an exception in a task: end them
             if proc.is_alive():
                 proc.kill()
-                proc.join(2.0)
+            proc.join(2.0)
         for run in in_flight:
             _record_interrupt(run)
         pool.shutdown(wait=False, cancel_futures=True)
