@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from solvers.errors import SolverError
 
-__all__ = ["DOC_DATA_EXPORT", "DOC_MESH_EXPORT", "EXAMPLES", "FAMILIES", "IDX", "MESH_DEFAULTS", "MESH_EXPORT", "NODES", "PHYSICS_PROPS", "ApiError", "FeatureType", "Method", "java_kind", "java_literal"]
+__all__ = ["DOC_CYLINDER", "DOC_DATA_EXPORT", "DOC_MESH_EXPORT", "DOC_TDS_FLUX", "EXAMPLES", "FAMILIES", "IDX", "MESH_DEFAULTS", "MESH_EXPORT", "NODES", "PHYSICS_PROPS", "ApiError", "FeatureType", "Method", "java_kind", "java_literal"]
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,14 @@ EXAMPLES: dict[str, str] = {
     "hydrogen": "AICOMSOl:database/applications/Structural_Mechanics_Module/Diffusion_in_Solids/hydrogen_diffusion.java",
     "wire": "AICOMSOl:database/applications/Electrochemistry_Module/Electrochemical_Engineering/wire_electrode.java",
     "smp": "github catyugu/mpfem:cases/surface_mount_package_steady/surface_mount_package.java (COMSOL 6.2.0.290 export)",
+    "valve": "AICOMSOl:database/applications/Microfluidics_Module/Fluid_Flow/electrokinetic_valve.java",
+    "corrosion": "AICOMSOl:database/applications/Corrosion_Module/Galvanic_Corrosion/under_deposit_corrosion.java",
 }
+#: Documentation of the Cylinder geometry feature (``axistype`` cartesian + a 3-vector ``axis``).
+DOC_CYLINDER = "https://doc.comsol.com/6.4/doc/com.comsol.help.comsol/comsol_api_geom.48.079.html"
+#: Documentation of the Flux condition of Transport of Diluted Species: by default it prescribes the
+#: flux by diffusion AND migration (so a migration-form stress-driven flux keeps J0 the total flux).
+DOC_TDS_FLUX = "https://doc.comsol.com/6.2/doc/com.comsol.help.cfd/cfd_ug_chemsptrans.11.020.html"
 
 #: Documentation of the Data export (``looplevelinput``: "all | first | last | manual ... on each level").
 DOC_DATA_EXPORT = "https://doc.comsol.com/6.3/doc/com.comsol.help.comsol/comsol_api_results.52.040.html"
@@ -152,7 +159,8 @@ FAMILIES: dict[str, dict[str, FeatureType]] = {
     "geometry": {
         "Sphere": FeatureType(_props("r", "pos", "selresult")),
         "Block": FeatureType(_props("size", "pos")),
-        "Cylinder": FeatureType(_props("r", "h", "pos", "axistype", "axis", "selresult")),
+        # axistype "cartesian" with a 3-vector axis: DOC_CYLINDER
+        "Cylinder": FeatureType(_props("r", "h", "pos", "axis", "selresult", axistype=frozenset({"cartesian"}))),
         "Intersection": FeatureType(_props("intbnd", "selresult")),
         "Union": FeatureType(_props("intbnd", "selresult")),
     },
@@ -160,13 +168,15 @@ FAMILIES: dict[str, dict[str, FeatureType]] = {
         "Box": FeatureType(_BOX),
         "Union": FeatureType(_props("entitydim", "input")),
         "Complement": FeatureType(_props("entitydim", "input")),
+        "Adjacent": FeatureType(_props("entitydim", "input", "outputdim", "exterior", "interior")),
+        "Difference": FeatureType(_props("entitydim", "add", "subtract")),
     },
     "coupling": {
         "Integration": FeatureType(_props("opname")),
     },
     "physics": {
         "DilutedSpecies": FeatureType(
-            defaults={"cdm1": "ConvectionDiffusionMigration", "init1": "init", "nflx1": "NoFlux"},
+            defaults={"cdm1": "ConvectionDiffusionMigration", "init1": "init", "nflx1": "NoFlux", "sp1": "SpeciesCharges"},
             children="tds",
         ),
         "SolidMechanics": FeatureType(
@@ -178,9 +188,20 @@ FAMILIES: dict[str, dict[str, FeatureType]] = {
     "tds": {
         # the default "Transport Properties" feature cdm1: never created in a file, so cited by example
         "ConvectionDiffusionMigration": FeatureType(
-            _props("D_c"),
+            _props("D_c", "minput_temperature_src", "minput_temperature", "V"),
             source=f"default feature cdm1 of DilutedSpecies; {EXAMPLES['wire']}",
-            cited={"D_c": f"{EXAMPLES['wire']}: feature(\"cdm1\").set(\"D_c\", new String[]{{9 entries}})"},
+            cited={
+                "D_c": f"{EXAMPLES['wire']}: feature(\"cdm1\").set(\"D_c\", new String[]{{9 entries}})",
+                "minput_temperature_src": f"{EXAMPLES['valve']}: cdm1 set(\"minput_temperature_src\", \"userdef\") (with Migration)",
+                "minput_temperature": f"{EXAMPLES['valve']}: cdm1 set(\"minput_temperature\", \"T\")",
+                "V": f"{EXAMPLES['corrosion']}: Migration on, cdm1 set(\"V\", \"phil\"); {DOC_TDS_FLUX}",
+            },
+        ),
+        # the default "Species Charges" feature sp1 (charge numbers, with Migration)
+        "SpeciesCharges": FeatureType(
+            _props("z"),
+            source=f"default feature sp1 of DilutedSpecies; {EXAMPLES['valve']}",
+            cited={"z": f"{EXAMPLES['valve']}: feature(\"sp1\").setIndex(\"z\", \"z_c\", 0); {EXAMPLES['corrosion']}: setIndex(\"z\", 2, 0)"},
         ),
         "init": FeatureType(_props("initc")),
         "NoFlux": FeatureType(source="default feature nflx1 of DilutedSpecies (nothing set)"),
@@ -197,9 +218,11 @@ FAMILIES: dict[str, dict[str, FeatureType]] = {
     "lemm": {
         # the form COMSOL writes: vacancy_electromigration, lemm1 -> eiel1 StrainTensor / eext
         "ExternalStrain": FeatureType(_props("eext", StrainInput=frozenset({"StrainTensor"}))),
+        # COMSOL-written: lemm1 -> plsty1 with sigmags_mat/sigmags/Et_mat/Et (linear hardening is the
+        # default model: files that set Et never set IsotropicHardeningModel); PerfectlyPlastic is
+        # set in three AICOMSOl models (e.g. Nonlinear_Structural_Materials_Module plasticity examples)
         "Plasticity": FeatureType(
-            _props("sigmags_mat", "sigmags", "Et_mat", "Et",
-                   IsotropicHardeningModel=frozenset({"PerfectlyPlastic", "Linear"}))
+            _props("sigmags_mat", "sigmags", "Et_mat", "Et", IsotropicHardeningModel=frozenset({"PerfectlyPlastic"}))
         ),
     },
     "mesh": {
