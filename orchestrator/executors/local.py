@@ -125,18 +125,34 @@ class LocalReport:
 
 
 # ------------------------------------------------------------------------------ worker side
+_in_task = False  # worker side: whether a run is executing (SIGTERM then interrupts it)
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    if _in_task:
+        raise_interrupted(signum, frame)  # run_one records the run as interrupted
+    os._exit(130)  # idle: nothing to record
+
+
 def _worker_init() -> None:
-    """Workers ignore SIGINT (the parent decides) and turn SIGTERM into :class:`Interrupted`."""
+    """Workers ignore SIGINT (the parent decides) and stop on SIGTERM (see :meth:`_Pool._interrupt`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, raise_interrupted)
+    signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def _execute(run_dir: str, backend: str | None, if_not_done: bool = True) -> tuple[str, float]:
     """Worker entry point: run one run directory, return (final state, wall seconds)."""
+    global _in_task
     from ..runner import run_one
 
     started = time.perf_counter()
-    state = run_one(run_dir, backend=backend, show_progress=False, if_not_done=if_not_done)
+    _in_task = True
+    try:
+        state = run_one(run_dir, backend=backend, show_progress=False, if_not_done=if_not_done)
+    except KeyboardInterrupt:
+        os._exit(130)  # recorded by run_one; the parent is stopping the pool
+    finally:
+        _in_task = False
     return state, time.perf_counter() - started
 
 
