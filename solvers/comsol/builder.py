@@ -436,7 +436,7 @@ def _mesh(plan: ModelPlan, numerics: Numerics) -> None:
     plan.add(*mesh, _m("create", "ftet1", "FreeTet"))
     size = (*mesh, _m("feature", "size"))
     if numerics.mesh.element_size:
-        plan.add(*size, _m("set", "custom", "on"))
+        plan.add(*size, _m("set", "custom", True))  # as COMSOL writes it (electrokinetic_valve: set("custom", true))
         plan.add(*size, _m("set", "hmax", _q(numerics.mesh.element_size, "m")))
         plan.add(*size, _m("set", "hmin", _q(numerics.mesh.element_size / 10.0, "m")))
     else:
