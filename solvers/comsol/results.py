@@ -150,6 +150,32 @@ def scalar_row(
     return row
 
 
+def _point_data(col, names: list[str], unknown: list[str], cmax: float | np.ndarray | None) -> dict[str, np.ndarray]:
+    """The run-store point arrays of one stored time (``col(name)``: the column at the vertices)."""
+    pd: dict[str, np.ndarray] = {}
+    if "c" in names:
+        pd["c"] = col("c")
+        if cmax is not None:
+            pd["theta"] = pd["c"] / cmax
+    if all(n in names for n in _DISP):
+        pd["displacement"] = np.stack([col(n) for n in _DISP], axis=1)
+    stress = None
+    if all(n in names for n in _STRESS):
+        stress = np.stack([col(n) for n in _STRESS], axis=1)
+        pd["stress"] = stress
+        pd["hydrostatic"] = stress[:, :3].mean(axis=1)
+        pd["max_principal_stress"] = _principal_max(stress)
+    if "solid.mises" in names:
+        pd["von_mises"] = col("solid.mises")
+    elif stress is not None:
+        pd["von_mises"] = _von_mises(stress)
+    if "solid.evol" in names:
+        pd["volumetric_strain"] = col("solid.evol")
+    for n in unknown:
+        pd[n] = col(n)
+    return pd
+
+
 def convert_results(
     mesh: MphtxtMesh,
     data: SpreadsheetData,
@@ -210,28 +236,8 @@ def convert_results(
                 values[mids[0]] = 0.5 * (values[mids[1]] + values[mids[2]])
             return values
 
-        pd: dict[str, np.ndarray] = {}
         cmax: float | np.ndarray | None = col(CMAX_COLUMN) if CMAX_COLUMN in names else c_max
-        if "c" in names:
-            pd["c"] = col("c")
-            if cmax is not None:
-                pd["theta"] = pd["c"] / cmax
-        if all(n in names for n in _DISP):
-            pd["displacement"] = np.stack([col(n) for n in _DISP], axis=1)
-        stress = None
-        if all(n in names for n in _STRESS):
-            stress = np.stack([col(n) for n in _STRESS], axis=1)
-            pd["stress"] = stress
-            pd["hydrostatic"] = stress[:, :3].mean(axis=1)
-            pd["max_principal_stress"] = _principal_max(stress)
-        if "solid.mises" in names:
-            pd["von_mises"] = col("solid.mises")
-        elif stress is not None:
-            pd["von_mises"] = _von_mises(stress)
-        if "solid.evol" in names:
-            pd["volumetric_strain"] = col("solid.evol")
-        for n in unknown:
-            pd[n] = col(n)
+        pd = _point_data(col, names, unknown, cmax)
         time = 0.0 if t is None else float(t)
         row = None
         if "c" in pd and cmax is not None:
