@@ -27,6 +27,7 @@ from solvers.comsol.domains import UnsupportedModel
 from solvers.comsol.evidence import check_java, load_index
 from solvers.comsol.java_export import render_java, write_java
 from solvers.comsol.recording import RecordingModel
+from solvers.comsol.results import scalar_row
 
 INDEX = load_index(Path(__file__).resolve().parent / "data" / "comsol" / "api-evidence.json")
 R = 4.11e-6
@@ -121,7 +122,22 @@ def test_inclusions_and_elastoplasticity_in_comsol_written_forms():
     params = {c.chain[1][1][0]: c.chain[1][1][1] for c in plan.calls if c.chain[0][0] == "param"}
     assert params["E_i1"] == "50000000000.0[Pa]" and params["nu_i2"] == "0.25" and params["sY_p"] == "1750000000.0[Pa]"
     assert float(params["c_max_i1"].split("[")[0]) == pytest.approx(SN.c_max)
+    assert per_domain["cmax_loc"] == ["c_max", "c_max_i1", "c_max_i2"]
+    assert 'model.result().export("data1").set("expr", new String[]{"c", ' in java and '"solid.evol", "cmax_loc"})' in java
     assert assert_only_comsol_written_forms(java) >= 40
+
+
+def test_scalars_of_several_materials_use_the_local_c_max():
+    """DOD = int(c - c0) / sum_d (c_max,d - c0) V_d; theta = c / c_max of the node's material."""
+    weights = np.array([1.0, 1.0, 2.0, 2.0])  # lumped volumes: two nodes of each material
+    cmax = np.array([300.0, 300.0, 100.0, 100.0])
+    c = np.array([150.0, 150.0, 100.0, 100.0])
+    row = scalar_row(0.0, c, weights, np.array([0, 2]), 3, c_max=cmax, c0=0.0, von_mises=None, hydrostatic=None)
+    assert row["dod"] == pytest.approx((300 + 400) / (600 + 400))
+    assert row["theta_surface_max"] == 1.0 and row["theta_center"] == 1.0
+    assert row["theta_mean"] == pytest.approx((0.5 * 2 + 1.0 * 4) / 6)
+    plain = scalar_row(0.0, c, weights, np.array([0]), 0, c_max=300.0, c0=0.0, von_mises=None, hydrostatic=None)
+    assert plain["dod"] == pytest.approx(plain["theta_mean"]) == pytest.approx(700 / 1800)
 
 
 def test_li_dependent_properties_hardening_and_stress_driven_diffusion():
