@@ -3,7 +3,10 @@
 1. Mesh (:mod:`.mesh` / :mod:`.mesh_io`) from ``numerics.mesh``.
 2. Transport system (:mod:`.transport`) with the flux J = model.surface_flux(V_h, A_h) of the
    *discrete* octant, so DOD = 1 lands exactly at ``model.full_lithiation_time``.
-3. Elasticity (:mod:`.elasticity`): assembled and factorised once.
+3. Elasticity (:mod:`.elasticity`): assembled and factorised once. Elastoplastic runs and E or nu
+   laws of theta use the quadrature-point mechanics of :mod:`.plasticity` (Newton at every
+   accepted step, the elastic factorisation as preconditioner); stress-driven diffusion wraps
+   the transport (:mod:`.coupling`).
 4. The shared time loop (:func:`solvers.driver.run_transient`): adaptive BDF1/BDF2 + Newton up
    to the stop condition (``surface_theta``: max theta over the sphere vertices), a scalar row
    per accepted step with the stress extrema at the ``outputs.stress_every_dod`` cadence
@@ -28,8 +31,11 @@ from ..api import Numerics, OutputRequest, ResultSink, SolveStats
 from ..driver import Discretisation, run_transient
 from ..errors import SolverError
 from .elasticity import ElasticityProblem
+from .coupling import StressDrivenOctantTransport
 from .krylov import FrozenKrylovSolver
+from .mechanics_post import QuadraturePost
 from .mesh import mesh_from_options
+from .plasticity import QuadratureMechanics
 from .postprocess import NativePost
 from .transport import OctantTransport
 
@@ -74,21 +80,34 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
     transport = OctantTransport(mesh, model.material.diffusivity, model.c_max, flux)
     t_transport = _time.perf_counter() - t0
     mat = model.material
+    theta0 = model.initial_theta  # E, nu laws: the stiffness at theta0 is the first factorisation
     elasticity = ElasticityProblem(
         mesh,
-        mat.youngs_modulus,
-        mat.poisson_ratio,
+        float(mat.youngs_modulus_at(theta0)),
+        float(mat.poisson_ratio_at(theta0)),
         order=numerics.displacement_order,
         linear_solver=numerics.linear_solver,
     )
     timings["assembly"] = t_transport + elasticity.timings["assembly"]
     timings["factorisation"] = elasticity.timings["factorisation"]
-    post = NativePost(model, mesh, transport.ones_mass, elasticity)
+    quadrature = None
+    if model.mechanics.plastic or not mat.constant_elasticity:
+        quadrature = QuadratureMechanics(elasticity, model, linear_solver=numerics.linear_solver)
+        post = QuadraturePost(model, mesh, transport.ones_mass, elasticity, quadrature)
+        hydrostatic = post.hydrostatic
+    else:
+        post = NativePost(model, mesh, transport.ones_mass, elasticity)
+        hydrostatic = lambda c: post.mechanics(c)["hydrostatic"]  # noqa: E731
+    problem = (
+        StressDrivenOctantTransport(transport, model, hydrostatic)
+        if model.mechanics.stress_driven_diffusion
+        else transport
+    )
     stats.dofs = {"c": mesh.n_points, "u": elasticity.n_dofs}
 
     disc = Discretisation(
         backend="native",
-        problem=transport,
+        problem=problem,
         post=post,
         c0=np.full(mesh.n_points, model.c0),
         surface_theta=_surface_theta(mesh.sphere_vertices, model.c_max),
@@ -115,8 +134,13 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
                 **{k: v for k, v in mesh.info.items()},
             },
             "surface_flux_mol_m2_s": flux,
+            "mechanics": model.mechanics.constitutive,
+            "stress_driven_diffusion": model.mechanics.stress_driven_diffusion,
         }
     )
+    if quadrature is not None:
+        stats.extra["quadrature_mechanics"] = {**quadrature.stats, "point_von_mises_max": post.point_von_mises_max}
+        timings["mechanics_factorisation"] = quadrature.stats["factorisation_s"]
     final_dod = stats.extra["final_dod"]
     timings["total"] = _time.perf_counter() - wall0
     stats.timings_s = timings
