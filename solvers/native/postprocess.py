@@ -56,7 +56,11 @@ def max_principal(stress: np.ndarray) -> np.ndarray:
 
 
 class NativePost:
-    """Scalars and field frames of the native solver for one model, mesh and elasticity system."""
+    """Scalars and field frames of the native solver for one model, mesh and elasticity system.
+
+    ``mesh`` is the mesh of the concentration field (the octant mesh, or its 8x split when the
+    transport lives on the P2 node set); fields are written on it.
+    """
 
     def __init__(
         self, model: LithiationModel, mesh: OctantMesh, integral_weights: np.ndarray, elasticity: ElasticityProblem
@@ -69,6 +73,7 @@ class NativePost:
         self.omega = model.material.partial_molar_volume
         self._last: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
         self.stresses_free = False  # each evaluation is a back-substitution: sampled at a cadence
+        self.theta_min = math.inf
 
     def dod(self, c: np.ndarray) -> float:
         """Depth of discharge [-] of the vertex concentrations ``c`` [mol/m^3]."""
@@ -82,8 +87,7 @@ class NativePost:
         el = self.elasticity
         ev = self.omega * (c - self.model.c_ref)
         u = el.displacement(ev)
-        strain = el.vertex_strain(u)
-        stress = el.vertex_stress(strain, ev)
+        strain, stress = el.nodal_fields(u, ev)
         out = {
             "displacement": u[: self.mesh.n_points],
             "strain": strain,
@@ -100,8 +104,7 @@ class NativePost:
         el = self.elasticity
         cs = np.column_stack(states)
         ev = self.omega * (cs - self.model.c_ref)
-        strain = el.vertex_strain(el.displacements(ev))  # (n, 6, k)
-        stress = el.vertex_stress(strain, ev)
+        _, stress = el.nodal_fields(el.displacements(ev), ev)  # (n, 6, k)
         hydro = stress[:, :3].sum(axis=1) / 3.0
         return np.column_stack([von_mises(stress).max(axis=0), hydro.min(axis=0), hydro.max(axis=0)])
 
@@ -120,7 +123,9 @@ class NativePost:
         }
 
     def accept(self, t: float, c: np.ndarray, dt: float) -> None:
-        """Mechanics hook of the time loop (linear elasticity keeps no history: nothing to do)."""
+        """Mechanics hook of the time loop, called with every accepted state (linear elasticity
+        keeps no history); records the smallest theta reached (``theta_min``, undershoot check)."""
+        self.theta_min = min(self.theta_min, float(c.min()) / self.model.c_max)
 
     def frame(self, t: float, c: np.ndarray) -> FieldFrame:
         """All point fields of :data:`solvers.api.FIELD_UNITS` at the mesh vertices."""

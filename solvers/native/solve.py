@@ -16,6 +16,7 @@ A diverging solve raises :class:`~solvers.errors.SolverDiverged`; fields already
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time as _time
 
@@ -31,11 +32,40 @@ from .elasticity import ElasticityProblem
 from .krylov import FrozenKrylovSolver
 from .mesh import mesh_from_options
 from .postprocess import NativePost
+from .edge_transport import LumpedTransport
+from .refine import RefinedMesh, refine_octant_mesh
 from .transport import OctantTransport
 
 __all__ = ["solve"]
 
 log = logging.getLogger(__name__)
+
+
+#: The last elasticity factorisation, keyed by mesh, E, nu, order and solver: runs of a sweep that
+#: execute in one process and share them (e.g. Si and the alloy) factorise once.
+_FACTOR_CACHE: dict[tuple, object] = {}
+
+
+def _factor_key(mesh, youngs_modulus, poisson_ratio, numerics: Numerics) -> tuple:
+    """Hash of what the reduced stiffness matrix depends on."""
+    digest = hashlib.sha256(np.ascontiguousarray(mesh.points).tobytes())
+    digest.update(np.ascontiguousarray(mesh.tets).tobytes())
+    return (
+        digest.hexdigest(),
+        repr(youngs_modulus),
+        repr(poisson_ratio),
+        numerics.displacement_order,
+        numerics.linear_solver,
+    )
+
+
+def _refined(mesh, numerics: Numerics) -> RefinedMesh | None:
+    """The 8x split of ``mesh`` when the transport lives on the P2 node set (``lumped-p2``)."""
+    if numerics.transport != "lumped-p2":
+        return None
+    if numerics.displacement_order != 2:
+        raise SolverError("numerics.transport = lumped-p2 needs displacement_order 2 (the P2 node set)")
+    return refine_octant_mesh(mesh)
 
 
 def _surface_theta(surface: np.ndarray, c_max: float):
@@ -70,28 +100,41 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
         stats.notes.append("numerics.mesh.radial_nodes ignored: it applies to the radial backend only")
 
     t0 = _time.perf_counter()
+    refined = _refined(mesh, numerics)
+    field_mesh = mesh if refined is None else refined.mesh
     flux = model.surface_flux(volume=mesh.volume, area=mesh.sphere_area)
-    transport = OctantTransport(mesh, model.material.diffusivity, model.c_max, flux)
+    law = model.material.diffusivity
+    if numerics.transport == "galerkin":
+        transport = OctantTransport(field_mesh, law, model.c_max, flux)
+    else:
+        transport = LumpedTransport(field_mesh, law, model.c_max, flux)
     t_transport = _time.perf_counter() - t0
     mat = model.material
+    key = _factor_key(mesh, mat.youngs_modulus, mat.poisson_ratio, numerics)
+    cached = _FACTOR_CACHE.get(key)
     elasticity = ElasticityProblem(
         mesh,
         mat.youngs_modulus,
         mat.poisson_ratio,
         order=numerics.displacement_order,
         linear_solver=numerics.linear_solver,
+        refined=refined,
+        factor=cached,
     )
+    _FACTOR_CACHE.clear()  # keep one factorisation: a sweep's runs on one mesh share it
+    _FACTOR_CACHE[key] = elasticity.solver
+    stats.extra["factorisation_reused"] = cached is not None
     timings["assembly"] = t_transport + elasticity.timings["assembly"]
     timings["factorisation"] = elasticity.timings["factorisation"]
-    post = NativePost(model, mesh, transport.ones_mass, elasticity)
-    stats.dofs = {"c": mesh.n_points, "u": elasticity.n_dofs}
+    post = NativePost(model, field_mesh, transport.ones_mass, elasticity)
+    stats.dofs = {"c": field_mesh.n_points, "u": elasticity.n_dofs}
 
     disc = Discretisation(
         backend="native",
         problem=transport,
         post=post,
-        c0=np.full(mesh.n_points, model.c0),
-        surface_theta=_surface_theta(mesh.sphere_vertices, model.c_max),
+        c0=np.full(field_mesh.n_points, model.c0),
+        surface_theta=_surface_theta(field_mesh.sphere_vertices, model.c_max),
         influx=flux * mesh.sphere_area,
         linear_solve=FrozenKrylovSolver(),
     )
@@ -106,6 +149,8 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
             "krylov_iterations": linear_solve.krylov_iterations,
             "elasticity_solves": elasticity.solver.solves,
             "displacement_order": numerics.displacement_order,
+            "transport": numerics.transport,
+            "theta_min": float(post.theta_min),
             "mesh": {
                 "source": mesh.source,
                 "vertices": mesh.n_points,
