@@ -63,7 +63,7 @@ def save_figure(fig: Any, output: str | Path, *, dpi: int = 130) -> Path:
     path = Path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi)
-    log.info("wrote %s", path)
+    log.debug("wrote %s", path)  # the CLI prints the path
     return path
 
 

@@ -278,7 +278,7 @@ def build_report(
         + "\n</body></html>\n"
     )
     atomic_write_text(path, page)
-    log.info("wrote %s (%d runs, %.1f kB)", path, len(results), len(page) / 1024)
+    log.debug("wrote %s (%d runs, %.1f kB)", path, len(results), len(page) / 1024)
     return path
 
 

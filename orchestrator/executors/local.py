@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..errors import SubmissionError
+from ..errors import StoreError, SubmissionError
 from ..store import STALE_AFTER_S, Run
 from ..labels import format_changes
 from .plan import plan_runs
@@ -196,7 +196,8 @@ def _label(run: Run) -> str:
     """``a=1, b=2`` from the run's swept values (short keys)."""
     try:
         changes = run.changes
-    except Exception:  # an unreadable run.json must not stop the executor
+    except (StoreError, TypeError, ValueError) as exc:  # an unreadable run.json must not stop the executor
+        log.warning("%s: no label for the progress line (%s)", run.path, exc)
         return ""
     return format_changes(changes) if changes else ""
 
