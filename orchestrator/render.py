@@ -149,8 +149,9 @@ def nearly_uniform(data_range: tuple[float, float]) -> bool:
 def tick_format(lo: float, hi: float, n_labels: int = 5) -> str:
     """A printf format for ``n_labels`` evenly spaced ticks on [lo, hi] that prints each tick differently.
 
-    The number of decimals follows the tick spacing (0.499 0.4995 0.5 ... instead of 0.499 0.499 0.5);
-    very large or small magnitudes use exponent notation.
+    The number of decimals follows the tick spacing (0.4990 0.4995 0.5000 ... instead of 0.499 0.499
+    0.5), with enough digits that every label is within 2 % of a tick spacing of its value (0.25, not
+    0.2); very large or small magnitudes use exponent notation.
     """
     ticks = np.linspace(lo, hi, max(n_labels, 2))
     big = float(np.max(np.abs(ticks))) or 1.0
@@ -163,7 +164,8 @@ def tick_format(lo: float, hi: float, n_labels: int = 5) -> str:
     for digits in range(start, start + 8):
         fmt = f"%.{digits}{'e' if exponent else 'f'}"
         texts = [fmt % t for t in ticks]
-        if len(set(texts)) == len(texts):
+        faithful = max(abs(float(text) - t) for text, t in zip(texts, ticks)) <= 0.02 * step
+        if len(set(texts)) == len(texts) and faithful:  # distinct, and each within 2 % of a step of its tick
             return fmt
     return "%.6g"
 

@@ -301,10 +301,11 @@ class Run:
                 rows.append([float(p) for p in parts])
             except ValueError:
                 bad.append(number)
-        if bad and bad != [len(lines)]:  # only an incomplete LAST line is normal (a crashed or running run)
+        damaged = [n for n in bad if n != len(lines)]  # an incomplete LAST line is normal (a crash, a live run)
+        if damaged:
             log.warning(
                 "%s: %d malformed line(s) skipped (line %s); the file is damaged: rerun the run (octant run --force)",
-                path, len(bad), ", ".join(map(str, bad[:5])) + (", ..." if len(bad) > 5 else ""),
+                path, len(damaged), ", ".join(map(str, damaged[:5])) + (", ..." if len(damaged) > 5 else ""),
             )
         table = np.array(rows, dtype=float).reshape(-1, len(header))
         return {name: table[:, i] for i, name in enumerate(header)}

@@ -122,6 +122,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--runs-dir", type=Path, default=None, help="run store folder")
     p.set_defaults(func=cmd_figure)
 
+    p = sub.add_parser(
+        "paraview",
+        help="write a run's fields for ParaView: the full mirrored sphere, DOD as a field and as the time",
+        description="Write OUT/fields.pvd + OUT/fields/*.vtu: the octant mirrored to the full sphere (vectors and"
+        " tensors reflected), a point array 'dod', and the DOD (or the time in s) as the .pvd time value."
+        " Radial runs are swept into 3D.",
+    )
+    p.add_argument("run", help="run directory, run id or unique id prefix")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output folder (not the run directory)")
+    p.add_argument("--no-mirror", action="store_true", help="keep the octant (default: the full sphere)")
+    p.add_argument(
+        "--time-axis", default="dod", choices=("dod", "time"), help="the .pvd time value: DOD (default) or time [s]"
+    )
+    p.add_argument("--runs-dir", type=Path, default=None, help="run store folder")
+    p.set_defaults(func=cmd_paraview)
+
 
 def parse_at(text: str | None) -> dict[str, float]:
     """``dod=0.5`` -> {"dod": 0.5}; ``time=2 h`` / ``time=7200`` -> {"time": seconds}; None -> {}."""
@@ -264,4 +280,14 @@ def cmd_figure(args: argparse.Namespace) -> int:
     )
     limits = "; ".join(f"{f} {lo:.4g}..{hi:.4g}" for f, (lo, hi) in summary.clims.items())
     print(f"{summary.path}  ({len(summary.rows)} run(s) x DOD {', '.join(f'{d:g}' for d in summary.dods)}; limits {limits})")
+    return 0
+
+
+def cmd_paraview(args: argparse.Namespace) -> int:
+    from ..paraview import export_paraview
+
+    result = load_run(args.run, runs_dir=args.runs_dir)
+    pvd = export_paraview(result, args.output, mirror=not args.no_mirror, time_axis=args.time_axis)
+    what = "octant" if args.no_mirror else "full sphere"
+    print(f"{pvd}  ({what}, {len(result.steps)} step(s), time value = {args.time_axis})")
     return 0
