@@ -17,11 +17,17 @@ from .laws import (
     ExpressionDiffusivity,
     StepDiffusivity,
 )
+from .inclusions import BarInclusion, Inclusion, InclusionError, SphereInclusion, generate_inclusions
 from .lithiation import LithiationModel, StopCondition
 from .materials import PRESETS, Material, UnknownPreset, get_preset
 
 __all__ = [
     "analytical",
+    "BarInclusion",
+    "Inclusion",
+    "InclusionError",
+    "SphereInclusion",
+    "generate_inclusions",
     "FARADAY",
     "PRESETS",
     "ConstantDiffusivity",
