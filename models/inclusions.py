@@ -275,10 +275,8 @@ def _candidate(
     if shape == "sphere":
         c = rng.uniform(lo, radius - size, size=3)
         return SphereInclusion(material, tuple(c), size)
-    mid = rng.uniform(lo + 0.5 * length, radius - 0.5 * length - size, size=3)
-    t = np.abs(_random_direction(rng))
-    t = t * rng.choice([-1.0, 1.0], size=3)
-    half = 0.5 * length * t
+    mid = rng.uniform(lo, radius - lo, size=3)
+    half = 0.5 * length * _random_direction(rng)
     return BarInclusion(material, tuple(mid - half), tuple(mid + half), size)
 
 
