@@ -45,7 +45,7 @@ class _NullSink:
         pass
 
 
-def run_one(size: str, linear_solver: str, stress_every_step: bool) -> dict[str, object]:
+def run_one(size: str, linear_solver: str, stress_every_dod: float | None) -> dict[str, object]:
     """Run the full Si lithiation on mesh preset ``size``; return the measured numbers."""
     from models import LithiationModel, StopCondition, get_preset
     from solvers.api import MeshOptions, Numerics, OutputRequest
@@ -54,10 +54,10 @@ def run_one(size: str, linear_solver: str, stress_every_step: bool) -> dict[str,
     model = LithiationModel(
         radius=4.11e-6, material=get_preset("Si"), specific_current=100.0, stop=StopCondition("dod", 1.0)
     )
-    numerics = Numerics(mesh=MeshOptions(size=size), linear_solver=linear_solver, stress_every_step=stress_every_step)
+    numerics = Numerics(mesh=MeshOptions(size=size), linear_solver=linear_solver)
     sink = _NullSink()
     t0 = time.perf_counter()
-    stats = solve(model, OutputRequest(dods=(0.25, 0.5, 1.0)), numerics, sink)
+    stats = solve(model, OutputRequest(dods=(0.25, 0.5, 1.0), stress_every_dod=stress_every_dod), numerics, sink)
     wall = time.perf_counter() - t0
     t = stats.timings_s
     return {
@@ -85,18 +85,19 @@ def main(argv: list[str] | None = None) -> int:
         "--sizes", nargs="+", default=["coarse", "medium", "fine"], choices=["coarse", "medium", "fine"]
     )
     parser.add_argument("--linear-solver", default="auto", choices=["auto", "cholmod", "pardiso", "superlu", "amg"])
-    parser.add_argument("--no-stress-every-step", action="store_true", help="stresses only at the output times")
+    parser.add_argument(
+        "--stress-every-dod", type=float, default=0.005, help="stress-extrema cadence in DOD (0: every step)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON rows instead of the table")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(run_one(args.child, args.linear_solver, not args.no_stress_every_step)))
+        print(json.dumps(run_one(args.child, args.linear_solver, args.stress_every_dod)))
         return 0
     rows = []
     for size in args.sizes:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--child", size, "--linear-solver", args.linear_solver]
-        if args.no_stress_every_step:
-            cmd.append("--no-stress-every-step")
+        cmd += ["--stress-every-dod", repr(args.stress_every_dod)]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             print(f"{size}: failed\n{done.stderr[-2000:]}", file=sys.stderr)

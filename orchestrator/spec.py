@@ -411,14 +411,34 @@ class FieldsAtSpec(_Strict):
     every: int | None = Field(None, ge=1, description="Also store fields every N accepted time steps.")
 
 
+class ScalarsSpec(_Strict):
+    """What scalars.csv carries besides the per-step transport scalars."""
+
+    every_dod: Annotated[float, Field(ge=0, le=1)] | None = Field(
+        0.005,
+        description=(
+            "Cadence of the stress extrema (max von Mises, min/max hydrostatic) in scalars.csv: evaluated"
+            " whenever the DOD passes the next multiple of this (and at fields and the last step);"
+            " 0 = every time step, null = never. The default gives a smooth curve with ~200 mechanics solves."
+        ),
+    )
+
+
 class OutputsSpec(_Strict):
     """What to store."""
 
     fields_at: FieldsAtSpec = Field(default_factory=FieldsAtSpec, description="Field output times.")
+    scalars: ScalarsSpec = Field(default_factory=ScalarsSpec, description="Scalar time series (scalars.csv).")
 
     def to_request(self) -> OutputRequest:
         f = self.fields_at
-        return OutputRequest(dods=tuple(f.dod), times=tuple(f.times), every=f.every, capacities=tuple(f.capacity))
+        return OutputRequest(
+            dods=tuple(f.dod),
+            times=tuple(f.times),
+            every=f.every,
+            stress_every_dod=self.scalars.every_dod,
+            capacities=tuple(f.capacity),
+        )
 
 
 class MeshSpec(_Strict):
@@ -456,7 +476,16 @@ class NumericsSpec(_Strict):
     linear_solver: Literal["auto", "cholmod", "pardiso", "superlu", "amg"] = Field(
         "auto", description="Linear solver for elasticity: auto = CHOLMOD if installed, else PARDISO (pypardiso), else SuperLU (small) or AMG-CG."
     )
-    stress_every_step: bool = Field(True, description="Compute max von Mises at every step (for scalars.csv).")
+    @model_validator(mode="before")
+    @classmethod
+    def _explain_moved_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "stress_every_step" in data:
+            raise ValueError(
+                "'numerics.stress_every_step' has moved to 'outputs.scalars.every_dod' (the stress-extrema"
+                " cadence in DOD): write outputs: {scalars: {every_dod: 0}} for every step, the default 0.005"
+                " for a smooth curve at ~200 mechanics solves, or null for none; then remove the key"
+            )
+        return data
 
     def to_numerics(self) -> Numerics:
         m, t = self.mesh, self.time
@@ -470,7 +499,6 @@ class NumericsSpec(_Strict):
             ),
             time=TimeOptions(rtol=t.rtol, atol=t.atol, order=t.order, initial_step=t.initial_step, max_step=t.max_step),
             linear_solver=self.linear_solver,
-            stress_every_step=self.stress_every_step,
         )
 
 

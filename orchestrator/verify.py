@@ -32,7 +32,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -104,14 +104,11 @@ def _run(
     size: int,
     *,
     rtol: float = 1e-6,
-    stress_every_step: bool = False,
+    stress_every_dod: float | None = None,
 ) -> tuple[MemorySink, SolveStats]:
     sink = MemorySink()
-    numerics = Numerics(
-        mesh=_mesh_options(backend, size),
-        time=TimeOptions(rtol=rtol, atol=rtol * 1e-2),
-        stress_every_step=stress_every_step,
-    )
+    numerics = Numerics(mesh=_mesh_options(backend, size), time=TimeOptions(rtol=rtol, atol=rtol * 1e-2))
+    outputs = replace(outputs, stress_every_dod=stress_every_dod)
     stats = _backend(backend).solve(model, outputs, numerics, sink)
     return sink, stats
 

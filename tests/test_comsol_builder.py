@@ -46,9 +46,10 @@ def test_plan_builds_the_documented_model():
         'model.component("comp1").physics("tds").feature("fl1").selection().named("sph")',
         'model.component("comp1").physics("tds").feature("fl1").setIndex("J0", "J_in", 0)',
         'model.component("comp1").physics().create("solid", "SolidMechanics", "geom1")',
-        'model.component("comp1").physics("solid").feature("lemm1").create("exs1", "ExternalStrain", 3)',
-        'model.component("comp1").physics("solid").feature("lemm1").feature("exs1").set("StrainInput", "VolumetricStrain")',
-        'model.component("comp1").physics("solid").feature("lemm1").feature("exs1").set("dV", "Omega*(c-c_ref)")',
+        'model.component("comp1").physics("solid").feature("lemm1").create("eiel1", "ExternalStrain", 3)',
+        'model.component("comp1").physics("solid").feature("lemm1").feature("eiel1").set("StrainInput", "StrainTensor")',
+        'model.component("comp1").physics("solid").feature("lemm1").feature("eiel1").set("eext", new String[]{'
+        '"Omega_loc*(c-c_ref)/3", "0", "0", "0", "Omega_loc*(c-c_ref)/3", "0", "0", "0", "Omega_loc*(c-c_ref)/3"})',
         'model.component("comp1").physics("solid").create("sym1", "SymmetrySolid", 2)',
         'model.component("comp1").physics("solid").feature("sym1").selection().named("pln")',
         'model.component("comp1").mesh("mesh1").create("ftet1", "FreeTet")',
@@ -57,7 +58,7 @@ def test_plan_builds_the_documented_model():
         'model.study("std1").run()',
         'model.result().export().create("data1", "Data")',
         'model.result().export("data1").set("filename", "/scratch/run/fields.txt")',
-        'model.result().export("mesh1").set("filename", "/scratch/run/mesh.mphtxt")',
+        'model.component("comp1").mesh("mesh1").export("/scratch/run/mesh.mphtxt")',
     ]
     for call in expected:
         assert call in calls, call
@@ -75,12 +76,14 @@ def test_parameters_and_flux_follow_the_model():
     params = {c.chain[1][1][0]: c.chain[1][1][1] for c in plan.calls if c.chain[0][0] == "param"}
     assert params["R"] == "4.11e-06[m]"
     assert float(params["c_max"].split("[")[0]) == pytest.approx(MODEL.c_max)
-    assert params["Omega"] == "9e-06[m^3/mol]" and params["nu_p"] == "0.22"
+    assert params["Omega"] == "9e-06[m^3/mol]" and params["nu_p"] == "0.22" and params["E_p"] == "80000000000.0[Pa]"
+    variables = {c.chain[-1][1][0]: c.chain[-1][1][1] for c in plan.calls if c.chain[1][0] == "variable" and c.chain[-1][0] == "set"}
+    assert variables["E_loc"] == "E_p" and variables["rho_loc"] == "rho_p" and variables["Omega_loc"] == "Omega"
     # J_in = i_m rho V / (F A) with V and A integrated over the discrete geometry: check the formula
     # with the exact octant (V/A = R/3) against the model's own flux
-    j = [c for c in plan.calls if c.chain[-1][1][:1] == ("J_in",)][0].chain[-1][1][1]
-    assert j == "i_m*rho_p*intop1(1)/(F_const*intop2(1))"
-    value = eval(j.replace("intop1(1)", "V").replace("intop2(1)", "A"),  # noqa: S307 - our own formula
+    j = variables["J_in"]
+    assert j == "i_m*intop1(rho_loc)/(F_const*intop2(1))"
+    value = eval(j.replace("intop1(rho_loc)", "rho_p*V").replace("intop2(1)", "A"),  # noqa: S307 - our own formula
                  {"i_m": 100.0, "rho_p": 2330.0, "F_const": 96485.33212, "V": MODEL.radius / 3, "A": 1.0})
     assert value == pytest.approx(MODEL.surface_flux(), rel=1e-6)
 
@@ -148,9 +151,11 @@ def test_double_rejects_unknown_properties_and_values():
     with pytest.raises(ApiError, match="no property 'J'"):
         comp.physics("tds").feature("fl1").setIndex("J", "1", 0)
     comp.physics().create("solid", "SolidMechanics", "geom1")
-    comp.physics("solid").feature("lemm1").create("exs1", "ExternalStrain", 3)
-    with pytest.raises(ApiError, match="StrainInput of ExternalStrain must be one of"):
-        comp.physics("solid").feature("lemm1").feature("exs1").set("StrainInput", "Volumetric")
+    comp.physics("solid").feature("lemm1").create("eiel1", "ExternalStrain", 3)
+    with pytest.raises(ApiError, match="StrainInput of ExternalStrain must be one of"):  # no COMSOL-written file uses it
+        comp.physics("solid").feature("lemm1").feature("eiel1").set("StrainInput", "VolumetricStrain")
+    with pytest.raises(ApiError, match="no property 'dV'"):
+        comp.physics("solid").feature("lemm1").feature("eiel1").set("dV", "Omega*(c-c_ref)")
     with pytest.raises(ApiError, match="no property group"):
         comp.physics("solid").prop("TransientBehavior")
 

@@ -7,7 +7,8 @@ The fake answers what COMSOL's launcher answers, the way MPh's own tests fake it
 * ``comsol mphserver -login auto ...`` -> prints ``COMSOL Multiphysics server 6.2 (Build: 290)
   started listening on port NNNN`` and waits for ``close`` on stdin (or, with
   ``FAKE_COMSOL_LICENCE=fail``, prints a FlexNet licence error and exits 0, as COMSOL does);
-* ``comsol compile X.java`` -> ``X.class``; ``comsol batch ... -batchlog L`` -> a batch log and,
+* ``comsol compile X.java`` -> ``X.class`` (with ``FAKE_COMSOL_COMPILE=silent-fail``: a compiler
+  error, no class, exit code 0); ``comsol batch ... -batchlog L`` -> a batch log and,
   unless ``FAKE_COMSOL_BATCH=error`` (then an exception in the log and exit code 0), copies the
   result files found in ``$FAKE_COMSOL_RESULTS`` next to the output file.
 
@@ -17,6 +18,7 @@ process: the worker, a child process, imports it.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import stat
 import subprocess
@@ -28,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from solvers.comsol import available, batch, discovery, solve
-from solvers.comsol.client import WorkerFailed, backoff_delays
+from solvers.comsol.client import WorkerFailed, backoff_delays, worker_env
 from solvers.comsol.server import ComsolServer, LicenceError, ServerStartError, parse_port
 from solvers.errors import BackendUnavailable
 
@@ -61,7 +63,9 @@ case "$cmd" in
     done
     exit 0 ;;
   compile)
-    java="$1"; touch "${java%.java}.class"; exit 0 ;;
+    java="$1"
+    if [ "${FAKE_COMSOL_COMPILE:-}" = "silent-fail" ]; then echo "OctantModel.java:3: cannot find symbol"; exit 0; fi
+    touch "${java%.java}.class"; exit 0 ;;
   batch)
     out=""; log=""; np=""
     while [ $# -gt 0 ]; do
@@ -87,13 +91,15 @@ esac
 """
 
 
-def make_fake_comsol(root: Path) -> Path:
-    """A fake installation in the standard layout; returns its ``bin`` folder (to put on PATH)."""
-    mp = root / "comsol62" / "multiphysics"
+def make_fake_comsol(root: Path, folder: str = "comsol62") -> Path:
+    """A fake installation in COMSOL's layout (launcher, ``bin/glnxa64/comsol`` + ``comsol.ini``
+    naming a Java VM, ``plugins``, ``apiplugins``); returns its ``bin`` folder (to put on PATH)."""
+    mp = root / folder / "multiphysics"
     arch = mp / "bin" / "glnxa64"
     arch.mkdir(parents=True)
-    for d in ("plugins", "apiplugins"):
-        (mp / d).mkdir()
+    for d in ("plugins", "apiplugins", "java/glnxa64/jre/bin"):
+        (mp / d).mkdir(parents=True)
+    (mp / "java/glnxa64/jre/bin/java").write_text("#!/bin/sh\nexit 1\n")  # never started: mph only checks it exists
     for exe in (mp / "bin" / "comsol", arch / "comsol"):
         exe.write_text(FAKE)
         exe.chmod(exe.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
@@ -156,6 +162,42 @@ def test_discovery_reports_an_incomplete_install(fake_comsol):
     assert not install.java_api and "comsol.ini" in install.problem
     ok, why = available()
     assert not ok and "comsol.ini" in why
+
+
+def test_discovery_rejects_an_install_whose_java_vm_is_missing(fake_comsol):
+    """mph discards such an install; octant must not offer it either."""
+    (fake_comsol.parent / "java" / "glnxa64" / "jre" / "bin" / "java").unlink()
+    discovery.clear_cache()
+    [install] = discovery.find_installs()
+    assert not install.java_api and "Java VM" in install.problem
+    assert not available()[0]
+
+
+_MPH_PROBE = "import mph.discovery as d; b = d.backend('6.2'); print('ROOT', b['root'])"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mph") is None, reason="mph is not installed (pip install mph)")
+def test_mph_finds_the_chosen_install_under_a_non_standard_prefix(tmp_path, monkeypatch):
+    """An install that mph's own search misses ($OCTANT_COMSOL under /opt-like prefixes): the
+    worker's environment puts its bin first on PATH, and mph's discovery (run for real, in a child
+    process) then finds exactly that install; without it, mph cannot locate it."""
+    bin_dir = make_fake_comsol(tmp_path / "apps" / "site", folder="COMSOL-6.2-site")
+    monkeypatch.setenv("PATH", os.defpath)
+    monkeypatch.setenv("OCTANT_COMSOL", str(bin_dir / "comsol"))
+    monkeypatch.setenv("FAKE_COMSOL_CALLS", str(tmp_path / "calls.txt"))
+    discovery.clear_cache()
+    try:
+        install, why = discovery.select_install()
+        assert install is not None and install.java_api, why
+        plain = subprocess.run([sys.executable, "-c", _MPH_PROBE], capture_output=True, text=True, timeout=120,
+                               env={**os.environ, "PYTHONPATH": ""})
+        assert plain.returncode != 0 and "Could not find a supported Comsol installation" in plain.stderr  # the defect
+        fixed = subprocess.run([sys.executable, "-c", _MPH_PROBE], capture_output=True, text=True, timeout=120,
+                               env=worker_env(install))
+        assert fixed.returncode == 0, fixed.stderr
+        assert f"ROOT {bin_dir.parent}" in fixed.stdout
+    finally:
+        discovery.clear_cache()
 
 
 def test_version_parsing():
@@ -316,6 +358,34 @@ def test_batch_log_check():
         assert "unreadable" in batch.check_batch_log(Path(d) / "none.log")[0]
 
 
+BATCH_LOG_LINES = [
+    ("Running study: Time Dependent", False),
+    ("error estimate 1e-3 was fine", False),
+    ("Solution time: 3 s (out of 10 s)", False),
+    ("/*** ERROR ***/", True),
+    ("ERROR: Undefined variable.", True),
+    ("  Exception:", True),
+    ("\tcom.comsol.util.exceptions.FlException: Undefined variable D_Li", True),
+    ("Caused by: java.lang.OutOfMemoryError: Java heap space", True),
+    ("java.lang.NullPointerException", True),
+    ("License error: -4,132. The license server ...", True),
+    ("FlexNet Licensing error: licence error -15", True),
+    ("The solver ran out of memory during factorization", True),
+    ("Error\r", True),
+]
+
+
+def test_python_and_the_job_script_grep_flag_the_same_lines(tmp_path):
+    """One list of patterns (BATCH_ERROR_PATTERNS): check_batch_log and the script's grep agree."""
+    log = tmp_path / "batch.log"
+    log.write_text("\n".join(line for line, _ in BATCH_LOG_LINES) + "\n")
+    python = batch.check_batch_log(log)
+    assert python == [line.strip() for line, bad in BATCH_LOG_LINES if bad]
+    grep = subprocess.run(f"grep -iE {batch._grep_args()} {log}", shell=True, capture_output=True, text=True)
+    assert [line.strip() for line in grep.stdout.splitlines()] == python
+    assert batch._grep_args() in batch.comsol_batch_script(tmp_path, prepared=False)  # the script uses this very list
+
+
 def _run_script(script: str, tmp_path: Path, env: dict) -> subprocess.CompletedProcess:
     path = tmp_path / "job.sh"
     path.write_text(script)
@@ -335,6 +405,30 @@ def test_batch_job_with_an_error_in_the_log_fails_the_run(fake_comsol, tmp_path)
     assert status["state"] == "failed" and "Undefined variable" in status["error"]
     assert (run.path / "comsol" / "OctantModel.java").exists()
     assert "batch with 3 cores" in (run.path / "comsol" / "batch.log").read_text()
+
+
+def test_a_stale_class_never_runs_after_a_failed_compile(fake_comsol, tmp_path):
+    """'comsol compile' exits 0 without writing the class: the old class is gone and batch never runs."""
+    from orchestrator.store import Run
+
+    _, run = _prepared_run(tmp_path)
+    work = run.path / "comsol"
+    work.mkdir()
+    (work / "OctantModel.class").write_text("stale class of an earlier job")
+    proc = _run_script(batch.comsol_batch_script(run.path), tmp_path, {"FAKE_COMSOL_COMPILE": "silent-fail"})
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    assert not (work / "OctantModel.class").exists()
+    assert " batch " not in Path(os.environ["FAKE_COMSOL_CALLS"]).read_text()
+    status = Run(run.path).status
+    assert status["state"] == "failed" and "wrote no OctantModel.class" in status["error"]
+
+
+def test_batch_script_refuses_whitespace_in_paths(tmp_path):
+    (tmp_path / "my runs" / "abc").mkdir(parents=True)
+    with pytest.raises(ValueError, match="whitespace"):
+        batch.comsol_batch_script(tmp_path / "my runs" / "abc", prepared=False)
+    with pytest.raises(ValueError, match="whitespace"):
+        batch.comsol_batch_script(tmp_path, prepared=False, partition="a b")
 
 
 def test_batch_job_success_stores_the_results(fake_comsol, tmp_path):

@@ -25,8 +25,7 @@ from solvers.comsol.mphtxt import ElementBlock, MphtxtMesh, write_mphtxt
 from solvers.comsol.spreadsheet import SpreadsheetColumn, SpreadsheetData, write_spreadsheet
 from solvers.errors import SolverError
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "comsol"
-needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"COMSOL fixtures not found at {FIXTURES}")
+FIXTURES = Path(__file__).resolve().parent / "data" / "comsol"  # COMSOL-written files; sources in its README
 
 R = 4.11e-6
 SPEC = {
@@ -84,7 +83,6 @@ def write_synthetic_export(folder: Path, model: LithiationModel, times, mesh: Mp
     return folder / "mesh.mphtxt", folder / "fields.txt"
 
 
-@needs_fixtures
 def test_import_real_comsol_export_via_cli(tmp_path, capsys):
     runs = tmp_path / "runs"
     code = main(["import-comsol", str(FIXTURES / "busbar_result.txt"), "--mesh", str(FIXTURES / "busbar_mesh.mphtxt"),
@@ -121,7 +119,6 @@ def test_import_real_comsol_export_via_cli(tmp_path, capsys):
     assert info["volume"] == pytest.approx(4.961929155621409e-05, rel=1e-9)
 
 
-@needs_fixtures
 def test_export_of_another_mesh_is_refused(tmp_path):
     spec, _ = resolve_import_spec(None, study="x")
     with pytest.raises(SolverError, match="have no data row"):
@@ -256,7 +253,6 @@ def test_mesh_info_of_a_gmsh_file(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
-@needs_fixtures
 def test_vertex_only_export_on_a_second_order_mesh(tmp_path):
     """tetrap2 (COMSOL tet2): data at the 14 corner vertices only; midpoints are edge means."""
     from solvers.comsol.mphtxt import read_mphtxt

@@ -1,6 +1,6 @@
 """COMSOL .mphtxt meshes: the parser on real COMSOL-written files, and write-then-read round trips.
 
-The fixtures in ``shared/fixtures/comsol`` were written by COMSOL (see their README): format
+The fixtures in ``tests/data/comsol`` were written by COMSOL (see their README): format
 version 2 (``2solidcubes``: vtx/edg/tri/tet in two domains; ``tetrap2``: second-order ``tet2``) and
 version 4 (``busbar_mesh``: COMSOL 6.2, 31021 tets in seven domains, a stored selection).
 """
@@ -15,11 +15,9 @@ import pytest
 from solvers.comsol.mphtxt import TET2_TO_VTK, ElementBlock, MphtxtMesh, read_mphtxt, tet_volumes, write_mphtxt
 from solvers.errors import MeshError
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "comsol"
-needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"COMSOL fixtures not found at {FIXTURES}")
+FIXTURES = Path(__file__).resolve().parent / "data" / "comsol"  # COMSOL-written files; sources in its README
 
 
-@needs_fixtures
 def test_version2_two_cubes():
     mesh = read_mphtxt(FIXTURES / "2solidcubes.mphtxt")
     assert mesh.version == 2
@@ -37,7 +35,6 @@ def test_version2_two_cubes():
     assert mesh.elements["tri"].domains.min() == 0
 
 
-@needs_fixtures
 def test_version2_second_order_tets():
     mesh = read_mphtxt(FIXTURES / "tetrap2.mphtxt")
     assert mesh.points.shape == (63, 3)
@@ -54,7 +51,6 @@ def test_version2_second_order_tets():
     np.testing.assert_allclose(vtk[:, 5], 0.5 * (p[:, 1] + p[:, 2]), atol=1e-12)
 
 
-@needs_fixtures
 def test_version4_busbar():
     mesh = read_mphtxt(FIXTURES / "busbar_mesh.mphtxt")
     assert mesh.version == 4
@@ -72,7 +68,6 @@ def test_version4_busbar():
     assert np.unique(mesh.elements["tet"].connectivity).size == 7340
 
 
-@needs_fixtures
 @pytest.mark.parametrize("name", ["2solidcubes", "tetrap2", "busbar_mesh"])
 @pytest.mark.parametrize("version", [2, 4])
 def test_round_trip_of_real_files(tmp_path, name, version):

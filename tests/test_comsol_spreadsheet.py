@@ -16,11 +16,9 @@ from solvers.comsol.spreadsheet import (
     write_spreadsheet,
 )
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "comsol"
-needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"COMSOL fixtures not found at {FIXTURES}")
+FIXTURES = Path(__file__).resolve().parent / "data" / "comsol"  # COMSOL-written files; sources in its README
 
 
-@needs_fixtures
 def test_busbar_result_written_by_comsol():
     data = read_spreadsheet(FIXTURES / "busbar_result.txt")
     assert data.metadata["Version"] == "COMSOL 6.2.0.290"

@@ -14,9 +14,7 @@ from solvers.native.mesh_io import octant_from_arrays, read_octant_mesh
 from solvers.api import MemorySink
 
 R = 4.11e-6
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "comsol"
-if not FIXTURES.is_dir():
-    FIXTURES = Path("/work/shared/fixtures/comsol")
+FIXTURES = Path(__file__).resolve().parent / "data" / "comsol"  # COMSOL-written files; sources in its README
 
 
 def assert_same_mesh(a, b):

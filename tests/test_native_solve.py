@@ -31,7 +31,7 @@ def _model(stop=None, material=None):
 def full_run():
     model = _model()
     sink = ListSink()
-    outputs = OutputRequest(dods=(0.25, 0.5, 1.0), every=60)
+    outputs = OutputRequest(dods=(0.25, 0.5, 1.0), every=60, stress_every_dod=0.0)
     stats = get_backend("native").solve(model, outputs, _numerics(), sink)
     return model, outputs, sink, stats
 
@@ -110,8 +110,9 @@ def test_stop_at_time_without_stresses():
     t_stop = 3600.0
     model = _model(StopCondition("time", t_stop))
     sink = ListSink()
-    numerics = _numerics(stress_every_step=False, time=TimeOptions(rtol=1e-3))
-    stats = get_backend("native").solve(model, OutputRequest(times=(1800.0, 7200.0)), numerics, sink)
+    numerics = _numerics(time=TimeOptions(rtol=1e-3))
+    outputs = OutputRequest(times=(1800.0, 7200.0), stress_every_dod=None)
+    stats = get_backend("native").solve(model, outputs, numerics, sink)
     assert sink.rows[-1]["time_s"] == t_stop and stats.extra["stop_reason"] == "time"
     assert all(math.isnan(row["von_mises_max"]) for row in sink.rows)
     assert [f.time for f in sink.frames] == [1800.0]  # 7200 s is after the stop

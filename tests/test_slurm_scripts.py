@@ -116,10 +116,21 @@ def test_comsol_runs_get_the_licence_in_a_dry_run(tmp_path):
             assert f"export PYTHONPATH={package_root()}" in text
 
 
-def test_comsol_dry_run_before_prepare_explains_itself(tmp_path):
-    result = submit_study(_study(backend="comsol", n_radii=1).runs(), RunStore(tmp_path / "runs"), dry_run=True)
+def test_comsol_dry_run_before_prepare_prints_the_real_batch_script(tmp_path):
+    """What a user checks before submitting is the job script that would run: golden file."""
+    store = RunStore(tmp_path / "runs")
+    result = submit_study(_study(backend="comsol", n_radii=1).runs(), store, SlurmOptions(time="02:00:00", cpus=4), dry_run=True)
     (text,) = [t for _, t in result.scripts]
-    assert "comsol" in text and not (tmp_path / "runs").exists()
+    assert not (tmp_path / "runs").exists()
+    assert '"$COMSOL" batch -np "$NP" -inputfile "$WORK/OctantModel.class"' in text
+    assert text.count("--licenses=comsol:1") + text.count("-L comsol:1") == 1
+    _check_golden("comsol-batch.sbatch", re.sub(r"\b[0-9a-f]{12}\b", "<RUN_ID>", _normalise(text, store.root)))
+
+
+def test_comsol_script_refuses_whitespace_in_the_run_directory(tmp_path):
+    store = RunStore(tmp_path / "my runs")
+    with pytest.raises(SubmissionError, match="whitespace"):
+        submit_study(_study(backend="comsol", n_radii=1).runs(), store, dry_run=True)
 
 
 def test_licence_is_added_to_a_foreign_script_once():

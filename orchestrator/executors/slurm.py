@@ -259,15 +259,11 @@ def _render(
     if chunk.per_run_script:
         assert comsol_script is not None
         run_dir = chunk.items[0].path
-        if not (run_dir / "spec.yaml").exists():  # a dry run of a run not prepared yet
-            text = (
-                f"# {run_dir}: one 'comsol batch' job (solvers.comsol.batch.comsol_batch_script), "
-                "written when the run directory is prepared (submit without --dry-run)\n"
-            )
-            return script_path, manifest, text
-        extra = {}
+        extra: dict[str, object] = {}
         if "octant" in inspect.signature(comsol_script).parameters:  # call this very octant
             extra["octant"] = f"{sys.executable} -m orchestrator.cli"
+        # a dry run renders the real script also for a run directory that is not prepared yet
+        extra["prepared"] = (run_dir / "spec.yaml").exists()
         try:
             text = comsol_script(
                 run_dir, partition=options.partition, time=options.time, cpus=options.cpus, mem=options.mem, **extra

@@ -1,19 +1,22 @@
-"""The part of the COMSOL Java API that octant uses, written down as data.
+"""The part of the COMSOL Java API that octant uses, written down as data, every entry with its source.
 
-COMSOL cannot run on every machine octant is tested on, so the model builder is checked against
-this table instead: every call chain the builder emits (``model.component("comp1").physics()
-.create("tds", "DilutedSpecies", "geom1")``) must be a method listed here for the node it is called
-on, with arguments of the listed Java types; every feature type created must be listed for its
-family; every property set must be listed for that feature type (and, for enumerations, have a
-listed value). :class:`~solvers.comsol.recording.RecordingModel` enforces it.
+COMSOL cannot run where octant is tested, so the model builder is replayed on a recording double
+(:class:`~solvers.comsol.recording.RecordingModel`) that accepts only what this table lists: the
+methods of each node with their Java argument kinds, the feature types of each family, the
+properties of each type (and, for enumerations, the values). The table is not the judge of what
+COMSOL accepts -- what COMSOL itself writes is: every feature type and property here cites where it
+comes from,
 
-Sources (COMSOL Multiphysics Programming Reference Manual, 6.x; the interface guides of the
-Chemical Species Transport and Structural Mechanics modules; and ``.java`` files that COMSOL
-itself wrote with File > Save As > Model File for Java, e.g. ``physics("tds").feature("fl1")
-.setIndex("J0", ..., 0)``, ``feature("lemm1").create("exs1", "ExternalStrain", 3)`` with
-``StrainInput`` / ``dV``, ``result().export().create("data1", "Data")``). The table is a subset:
-only what octant needs, plus the common neighbours (so that a typo is told apart from a real but
-unused feature).
+* ``IDX``: ``tests/data/comsol/api-evidence.json``, the index of the 1810 model files that COMSOL
+  6.3 exported from its Application Library (GitHub ``jacobgx/AICOMSOl``, ``database/applications/``);
+  ``tests/test_comsol_evidence.py`` checks every such entry against the index, and the exported
+  octant model file against the index;
+* a named COMSOL-written example (``AICOMSOl:<path>``) for settings of features that an interface
+  creates by itself (``cdm1``, ``init1``, ``lemm1``: the index attributes properties only through
+  ``create`` lines);
+* a page of the COMSOL documentation (``doc.comsol.com``) where COMSOL writes no example.
+
+Only what octant uses is listed (a typo is an error, not a "real but unused" feature).
 
 Java argument kinds: ``str``, ``int``, ``bool``, ``double``, ``str[]``, ``int[]``, ``double[]``,
 ``str[][]``; ``value`` is any of them (``set`` is overloaded for all), ``tags`` is a ``String...``
@@ -27,7 +30,7 @@ from dataclasses import dataclass, field
 
 from solvers.errors import SolverError
 
-__all__ = ["FAMILIES", "MESH_DEFAULTS", "NODES", "PHYSICS_PROPS", "ApiError", "FeatureType", "Method", "java_kind", "java_literal"]
+__all__ = ["DOC_CYLINDER", "DOC_DATA_EXPORT", "DOC_MESH_EXPORT", "DOC_TDS_FLUX", "EXAMPLES", "FAMILIES", "IDX", "MESH_DEFAULTS", "MESH_EXPORT", "NODES", "PHYSICS_PROPS", "ApiError", "FeatureType", "Method", "java_kind", "java_literal"]
 
 
 @dataclass(frozen=True)
@@ -50,12 +53,19 @@ class Method:
 
 @dataclass(frozen=True)
 class FeatureType:
-    """A creatable feature type: its properties (name -> kind, or a set of allowed values), the
-    features COMSOL creates with it (tag -> type) and the family of its children."""
+    """A feature type: its properties (name -> kind, or a set of allowed values), the features COMSOL
+    creates with it (tag -> type), the family of its children, and where it all comes from.
+
+    ``source``: ``IDX`` (the type and every property are in the index of COMSOL-written files) or a
+    citation; ``cited``: property -> citation, for properties that the index cannot attribute
+    (settings of default features) or that only the documentation shows.
+    """
 
     properties: dict[str, object] = field(default_factory=dict)
     defaults: dict[str, str] = field(default_factory=dict)
     children: str | None = None
+    source: str = "IDX"
+    cited: dict[str, str] = field(default_factory=dict)
 
 
 EXPR = "expr"  # a COMSOL expression: str (or a number)
@@ -118,111 +128,120 @@ def _props(*names: str, **special: object) -> dict[str, object]:
     return table
 
 
-_SEL_BOX = _props(
-    "entitydim", "xmin", "xmax", "ymin", "ymax", "zmin", "zmax", "inputent", "input", "groupcontang", "angletol",
-    condition=frozenset({"inside", "intersects", "allvertices", "somevertex"}),
-)
+#: Citation of the index of COMSOL-written model files (``tests/data/comsol/api-evidence.json``).
+IDX = "IDX"
+
+#: COMSOL-written model files (exported by COMSOL itself) cited below; ``AICOMSOl`` is GitHub
+#: ``jacobgx/AICOMSOl`` (COMSOL 6.3.0.290 Application Library exports, ``database/applications/``).
+EXAMPLES: dict[str, str] = {
+    "vacancy": "AICOMSOl:database/applications/Structural_Mechanics_Module/Diffusion_in_Solids/vacancy_electromigration.java",
+    "hydrogen": "AICOMSOl:database/applications/Structural_Mechanics_Module/Diffusion_in_Solids/hydrogen_diffusion.java",
+    "wire": "AICOMSOl:database/applications/Electrochemistry_Module/Electrochemical_Engineering/wire_electrode.java",
+    "smp": "github catyugu/mpfem:cases/surface_mount_package_steady/surface_mount_package.java (COMSOL 6.2.0.290 export)",
+    "valve": "AICOMSOl:database/applications/Microfluidics_Module/Fluid_Flow/electrokinetic_valve.java",
+    "corrosion": "AICOMSOl:database/applications/Corrosion_Module/Galvanic_Corrosion/under_deposit_corrosion.java",
+}
+#: Documentation of the Cylinder geometry feature (``axistype`` cartesian + a 3-vector ``axis``).
+DOC_CYLINDER = "https://doc.comsol.com/6.4/doc/com.comsol.help.comsol/comsol_api_geom.48.079.html"
+#: Documentation of the Flux condition of Transport of Diluted Species: by default it prescribes the
+#: flux by diffusion AND migration (so a migration-form stress-driven flux keeps J0 the total flux).
+DOC_TDS_FLUX = "https://doc.comsol.com/6.2/doc/com.comsol.help.cfd/cfd_ug_chemsptrans.11.020.html"
+
+#: Documentation of the Data export (``looplevelinput``: "all | first | last | manual ... on each level").
+DOC_DATA_EXPORT = "https://doc.comsol.com/6.3/doc/com.comsol.help.comsol/comsol_api_results.52.040.html"
+#: Documentation of ``model.component(<ctag>).mesh(<tag>).export(<filename>)`` (format from the extension).
+DOC_MESH_EXPORT = "https://doc.comsol.com/6.4/doc/com.comsol.help.comsol/comsol_api_mesh.49.046.html"
+
+_BOX = _props("entitydim", "xmin", "xmax", "ymin", "ymax", "zmin", "zmax", condition=frozenset({"inside", "intersects", "allvertices", "somevertex"}))
 
 #: Families of creatable types: family -> type -> FeatureType.
 FAMILIES: dict[str, dict[str, FeatureType]] = {
     "geometry": {
-        "Sphere": FeatureType(_props("r", "pos", "axis", "axistype", "rot", "base", "layername", "layer", "selresult", "selresultshow", "type")),
-        "Block": FeatureType(_props("size", "pos", "axis", "axistype", "rot", "base", "layername", "layer", "selresult", "selresultshow", "type")),
-        "Cylinder": FeatureType(_props("r", "h", "pos", "axis", "axistype", "rot", "selresult")),
-        "Intersection": FeatureType(_props("keep", "intbnd", "face", "edge", "repairtol", "selresult", "selresultshow")),
-        "Union": FeatureType(_props("keep", "intbnd", "face", "edge", "repairtol", "selresult", "selresultshow")),
-        "Difference": FeatureType(_props("keep", "intbnd", "face", "edge", "repairtol", "selresult", "selresultshow")),
+        "Sphere": FeatureType(_props("r", "pos", "selresult")),
+        "Block": FeatureType(_props("size", "pos")),
+        # axistype "cartesian" with a 3-vector axis: DOC_CYLINDER
+        "Cylinder": FeatureType(_props("r", "h", "pos", "axis", "selresult", axistype=frozenset({"cartesian"}))),
+        "Intersection": FeatureType(_props("intbnd", "selresult")),
+        "Union": FeatureType(_props("intbnd", "selresult")),
     },
     "selection": {
-        "Box": FeatureType(_SEL_BOX),
-        "Ball": FeatureType(_props("entitydim", "posx", "posy", "posz", "r", "inputent", "input", condition=_SEL_BOX["condition"])),
-        "Explicit": FeatureType(_props("entitydim", "groupcontang", "angletol")),
+        "Box": FeatureType(_BOX),
         "Union": FeatureType(_props("entitydim", "input")),
-        "Intersection": FeatureType(_props("entitydim", "input")),
-        "Difference": FeatureType(_props("entitydim", "add", "subtract")),
         "Complement": FeatureType(_props("entitydim", "input")),
-        "Adjacent": FeatureType(_props("entitydim", "outputdim", "input", "exterior", "interior")),
+        "Adjacent": FeatureType(_props("entitydim", "input", "outputdim", "exterior", "interior")),
+        "Difference": FeatureType(_props("entitydim", "add", "subtract")),
     },
     "coupling": {
-        "Integration": FeatureType(_props("opname", "axisym", "method", "intorder", "frame")),
-        "Average": FeatureType(_props("opname", "axisym", "method", "intorder", "frame")),
-        "Maximum": FeatureType(_props("opname", "frame")),
-        "Minimum": FeatureType(_props("opname", "frame")),
+        "Integration": FeatureType(_props("opname")),
     },
     "physics": {
         "DilutedSpecies": FeatureType(
-            _props("Convection", "Migration", "ConvectiveTerm", "ShapeFunctionType"),
-            defaults={"cdm1": "ConvectionDiffusionMigration", "init1": "init", "nflx1": "NoFlux"},
+            defaults={"cdm1": "ConvectionDiffusionMigration", "init1": "init", "nflx1": "NoFlux", "sp1": "SpeciesCharges"},
             children="tds",
         ),
         "SolidMechanics": FeatureType(
-            _props("StructuralTransientBehavior", "ShapeFunctionType", "d"),
             defaults={"lemm1": "LinearElasticModel", "free1": "FreeBoundary", "init1": "init"},
             children="solid",
         ),
     },
     # features of the Transport of Diluted Species interface (tds)
     "tds": {
-        "ConvectionDiffusionMigration": FeatureType(_props("D_c", "u", "u_src", "minput_temperature", "minput_temperature_src", "DiffusionMaterialList", "V_src")),
+        # the default "Transport Properties" feature cdm1: never created in a file, so cited by example
+        "ConvectionDiffusionMigration": FeatureType(
+            _props("D_c", "minput_temperature_src", "minput_temperature", "V"),
+            source=f"default feature cdm1 of DilutedSpecies; {EXAMPLES['wire']}",
+            cited={
+                "D_c": f"{EXAMPLES['wire']}: feature(\"cdm1\").set(\"D_c\", new String[]{{9 entries}})",
+                "minput_temperature_src": f"{EXAMPLES['valve']}: cdm1 set(\"minput_temperature_src\", \"userdef\") (with Migration)",
+                "minput_temperature": f"{EXAMPLES['valve']}: cdm1 set(\"minput_temperature\", \"T\")",
+                "V": f"{EXAMPLES['corrosion']}: Migration on, cdm1 set(\"V\", \"phil\"); {DOC_TDS_FLUX}",
+            },
+        ),
+        # the default "Species Charges" feature sp1 (charge numbers, with Migration)
+        "SpeciesCharges": FeatureType(
+            _props("z"),
+            source=f"default feature sp1 of DilutedSpecies; {EXAMPLES['valve']}",
+            cited={"z": f"{EXAMPLES['valve']}: feature(\"sp1\").setIndex(\"z\", \"z_c\", 0); {EXAMPLES['corrosion']}: setIndex(\"z\", 2, 0)"},
+        ),
         "init": FeatureType(_props("initc")),
-        "NoFlux": FeatureType(),
-        "FluxBoundary": FeatureType(_props("species", "J0", "FluxType", "kc", "cb")),
-        "Concentration": FeatureType(_props("species", "c0", "constraintOptions")),
-        "Symmetry": FeatureType(),
-        "Outflow": FeatureType(),
-        "ReactionCoefficients": FeatureType(_props("R_c")),
+        "NoFlux": FeatureType(source="default feature nflx1 of DilutedSpecies (nothing set)"),
+        "FluxBoundary": FeatureType(_props("species", "J0")),
     },
     # features of the Solid Mechanics interface (solid)
     "solid": {
-        "LinearElasticModel": FeatureType(
-            _props(
-                "E_mat", "E", "nu_mat", "nu", "rho_mat", "rho", "SolidModel", "IsotropicOption",
-                "minput_temperature", "minput_temperature_src",
-            ),
-            children="lemm",
-        ),
-        "FreeBoundary": FeatureType(),
-        "init": FeatureType(_props("u_init", "ut_init")),
-        "SymmetrySolid": FeatureType(_props("SymmetryType")),
-        "Roller": FeatureType(),
-        "Fixed": FeatureType(),
-        "BoundaryLoad": FeatureType(_props("LoadType", "FperArea", "Ftot")),
+        "LinearElasticModel": FeatureType(_props("E_mat", "E", "nu_mat", "nu", "rho_mat", "rho"), children="lemm"),
+        "FreeBoundary": FeatureType(source="default feature free1 of SolidMechanics (nothing set)"),
+        "init": FeatureType(),
+        "SymmetrySolid": FeatureType(),
     },
     # sub-features of a Linear Elastic Material (lemm)
     "lemm": {
-        "ExternalStrain": FeatureType(
-            _props(
-                "dV", "eext", "eext_src", "Fext", "Fext_src",
-                StrainInput=frozenset({"StrainTensor", "DeformationGradient", "VolumetricStrain", "StretchTensor"}),
-            )
+        # the form COMSOL writes: vacancy_electromigration, lemm1 -> eiel1 StrainTensor / eext
+        "ExternalStrain": FeatureType(_props("eext", StrainInput=frozenset({"StrainTensor"}))),
+        # COMSOL-written: lemm1 -> plsty1 with sigmags_mat/sigmags/Et_mat/Et (linear hardening is the
+        # default model: files that set Et never set IsotropicHardeningModel); PerfectlyPlastic is
+        # set in three AICOMSOl models (e.g. Nonlinear_Structural_Materials_Module plasticity examples)
+        "Plasticity": FeatureType(
+            _props("sigmags_mat", "sigmags", "Et_mat", "Et", IsotropicHardeningModel=frozenset({"PerfectlyPlastic"}))
         ),
-        "ThermalExpansion": FeatureType(_props("alpha_mat", "alpha", "Tref", "minput_temperature", "minput_temperature_src")),
-        "Hygroscopic": FeatureType(_props("beta_h", "cmo", "cmo_ref")),
-        "InitialStressandStrain": FeatureType(_props("eil", "Sil")),
     },
     "mesh": {
-        "FreeTet": FeatureType(_props("method"), children="meshattr"),
-        "FreeTri": FeatureType(_props("method"), children="meshattr"),
-        "Size": FeatureType(_props("hauto", "custom", "hmax", "hmin", "hgrad", "hcurve", "hnarrow", "hmaxactive", "hminactive", "table")),
-    },
-    "meshattr": {
-        "Size": FeatureType(_props("hauto", "custom", "hmax", "hmin", "hgrad", "hcurve", "hnarrow", "hmaxactive", "hminactive")),
+        "FreeTet": FeatureType(),
+        "Size": FeatureType(_props("hauto", "custom", "hmax", "hmin")),
     },
     "study": {
-        "Transient": FeatureType(_props("tlist", "tunit", "usertol", "rtol", "atolglobal", "plot", "useinitsol", "solnum")),
-        "Stationary": FeatureType(_props("useinitsol", "plot")),
+        "Transient": FeatureType(_props("tlist", "tunit", "usertol", "rtol")),
     },
     "export": {
         "Data": FeatureType(
-            _props(
-                "data", "expr", "unit", "descr", "filename", "header", "fullprec", "sort", "location", "resolution",
-                "smooth", "recover", "lagorder", "looplevelinput", "looplevel", "solnum", "timeinterp", "t",
-                "separator", "struct", "exporttype",
-            )
+            _props("data", "expr", "unit", "filename", "looplevelinput"),
+            cited={"looplevelinput": f"{DOC_DATA_EXPORT} (no COMSOL-written file sets it; the documented exception)"},
         ),
-        "Mesh": FeatureType(_props("data", "filename", "type")),
     },
 }
+
+#: The mesh sequence's own export (a method, no feature type): ``mesh("mesh1").export(FILE.mphtxt)``.
+MESH_EXPORT = f"{DOC_MESH_EXPORT}; COMSOL-written: {EXAMPLES['smp']}"
 
 #: What each kind of node accepts: method name -> overloads.
 NODES: dict[str, dict[str, list[Method]]] = {
@@ -296,7 +315,6 @@ NODES: dict[str, dict[str, list[Method]]] = {
     "Mesh": {
         "create": [Method(("str", "str"), "MeshFeature", "create", "mesh", namespace="feature")],
         "feature": [Method(("str",), "MeshFeature", "get", namespace="feature")],
-        "autoMeshSize": [Method(("int",))],
         "run": [Method(())],
         "export": [Method(("str",))],
     },
@@ -325,10 +343,11 @@ NODES: dict[str, dict[str, list[Method]]] = {
     },
 }
 
-#: Property groups of physics interfaces reachable with ``prop(name)`` and their settings.
+#: Property groups of physics interfaces reachable with ``prop(name)`` and their settings (all in the
+#: index as ``Type.prop:Group/name``).
 PHYSICS_PROPS: dict[str, dict[str, set[str]]] = {
-    "SolidMechanics": {"StructuralTransientBehavior": {"StructuralTransientBehavior"}, "ShapeProperty": {"order_displacement"}},
-    "DilutedSpecies": {"ShapeProperty": {"order_concentration"}, "TransportMechanism": {"Convection", "Migration"}},
+    "SolidMechanics": {"StructuralTransientBehavior": {"StructuralTransientBehavior"}},
+    "DilutedSpecies": {"TransportMechanism": {"Migration"}},
 }
 
 #: Default features of a new mesh sequence (``mesh("mesh1").feature("size")``).

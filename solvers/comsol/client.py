@@ -29,7 +29,7 @@ from solvers.errors import SolverError
 from .builder import ModelPlan, plan_to_json
 from .discovery import ComsolInstall
 
-__all__ = ["RETRYABLE", "WorkerFailed", "WorkerResult", "backoff_delays", "run_worker"]
+__all__ = ["RETRYABLE", "WorkerFailed", "WorkerResult", "backoff_delays", "run_worker", "worker_env"]
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +71,19 @@ def _tail(text: str, lines: int = _LOG_TAIL) -> str:
     return "\n".join(parts[-lines:])
 
 
-def _env() -> dict[str, str]:
-    """The worker's environment: this source tree first on PYTHONPATH (works without pip install)."""
-    env = dict(os.environ)
+def worker_env(install: ComsolInstall, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The worker's environment: this source tree first on PYTHONPATH (works without pip install),
+    and the chosen installation's ``bin`` folder first on PATH.
+
+    mph (1.4) finds installations only in ``/usr/local/comsol*``, ``~/.local/comsol*`` and through
+    ``which comsol``; octant also accepts ``$OCTANT_COMSOL`` and ``/opt/comsol*``. With the chosen
+    launcher first on PATH, mph's ``which comsol`` finds exactly the installation octant chose.
+    """
+    env = dict(os.environ if base is None else base)
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    bin_dir = str(install.executable.parent)
+    env["PATH"] = bin_dir + (os.pathsep + env["PATH"] if env.get("PATH") else "")
     return env
 
 
@@ -141,7 +149,7 @@ def run_worker(
             code = _wait(
                 subprocess.Popen(
                     [sys.executable, "-m", "solvers.comsol.worker", str(request_path)],
-                    stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=_env(),
+                    stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=worker_env(install),
                 ),
                 timeout_s, heartbeat, heartbeat_s,
             )

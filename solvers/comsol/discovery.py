@@ -11,8 +11,12 @@ asks the executable for its version:
    (parsed into name ``6.2``, major, minor, patch, build).
 
 MPh additionally needs the Java VM configuration ``comsol.ini`` next to the real executable (the
-one in ``bin/<arch>/``) and the ``plugins`` / ``apiplugins`` folders of the installation root;
-:attr:`ComsolInstall.java_api` says whether they are there (and ``problem`` why not).
+one in ``bin/<arch>/``), the Java VM it names, and the ``plugins`` / ``apiplugins`` folders of the
+installation root; :attr:`ComsolInstall.java_api` says whether they are there (and ``problem`` why
+not). mph itself looks only in ``/usr/local/comsol*``, ``~/.local/comsol*`` and ``which comsol``:
+the worker puts the chosen installation's ``bin`` first on PATH
+(:func:`solvers.comsol.client.worker_env`), so that mph finds the same installation octant chose,
+wherever it is.
 
 Results are cached per process; :func:`clear_cache` forgets them (tests, a changed PATH).
 """
@@ -131,8 +135,23 @@ def _candidates() -> list[Path]:
     return unique
 
 
+def _jvm(ini: Path) -> Path | None:
+    """The Java VM that ``comsol.ini`` names (the line after ``-vm``), if that file exists."""
+    lines = [line.strip() for line in ini.read_text(encoding="utf-8", errors="replace").splitlines()]
+    lines = [line for line in lines if line and not line.startswith("#")]
+    for k, line in enumerate(lines[:-1]):
+        if line.startswith("-vm"):
+            jvm = ini.parent / lines[k + 1]
+            return jvm.resolve() if jvm.exists() else None
+    return None
+
+
 def _java_api(executable: Path) -> tuple[Path, bool, str]:
-    """Installation root, whether MPh's requirements are met, and what is missing."""
+    """Installation root, whether MPh's requirements are met, and what is missing.
+
+    The checks are MPh's own (``mph/discovery.py``): ``comsol.ini`` next to the executable or in
+    ``bin/<arch>``, a Java VM at the path it names, ``plugins`` and ``apiplugins`` in the root.
+    """
     arch = _architecture()
     for ini in (executable.parent / "comsol.ini", executable.parent / arch / "comsol.ini"):
         if ini.is_file():
@@ -140,6 +159,8 @@ def _java_api(executable: Path) -> tuple[Path, bool, str]:
             missing = [d for d in ("plugins", "apiplugins") if not (root / d).is_dir()]
             if missing:
                 return root, False, f"no {' or '.join(missing)} folder in {root} (incomplete installation?)"
+            if _jvm(ini) is None:
+                return root, False, f"{ini} names no Java VM that exists (after -vm); mph cannot start COMSOL's Java"
             return root, True, ""
     root = executable.parent.parent
     return root, False, f"no comsol.ini next to {executable} or in {executable.parent / arch} (MPh needs it)"

@@ -5,6 +5,8 @@ compiled and run with COMSOL's own tools, with no Python on the compute node::
 
     comsol compile OctantModel.java                       # -> OctantModel.class
     comsol batch -inputfile OctantModel.class -outputfile OctantModel.mph
+                                                          # -> OctantModel_Model.mph
+                                                          #    (<outputfile>_<model tag>.mph)
 
 Layout::
 
@@ -93,6 +95,7 @@ def render_java(
     out.append(" *")
     out.append(f" * Build and solve:  comsol compile {class_name}.java")
     out.append(f" *                   comsol batch -inputfile {class_name}.class -outputfile {class_name}.mph")
+    out.append(f" * Solved model:     {class_name}_Model.mph (<outputfile>_<model tag>.mph)")
     if plan.mesh_file or plan.data_file:
         out.append(f" * Results:          {plan.mesh_file}, {plan.data_file}")
     out.append(" */")

@@ -5,9 +5,9 @@ Scalars (one row per accepted step; :data:`solvers.api.SCALAR_COLUMNS`):
 - DOD = (integral c_h dx - c0 V_h) / ((c_max - c0) V_h), with integral c_h dx = 1^T M c (exact);
 - theta_mean = integral c_h dx / (c_max V_h); theta_surface_max = max over sphere vertices of
   c / c_max; theta_center = c(0) / c_max (the vertex at the origin);
-- von_mises_max, hydrostatic_min/max over the vertices (when stresses are computed every step,
-  else NaN), from the recovered vertex stresses; rows are computed in batches of accepted states
-  (:class:`ScalarBuffer`) so the elasticity back-substitutions run many right-hand sides at once.
+- von_mises_max, hydrostatic_min/max over the vertices, from the recovered vertex stresses, for
+  the rows the time loop's cadence asks for (:class:`solvers.driver.ScalarQueue` batches them so
+  that the elasticity back-substitutions run many right-hand sides at once), else NaN.
 
 Stress invariants of sigma (Voigt xx, yy, zz, yz, xz, xy):
 
@@ -26,11 +26,11 @@ import numpy as np
 
 from models import LithiationModel
 
-from ..api import FieldFrame, ResultSink
+from ..api import FieldFrame
 from .elasticity import ElasticityProblem
 from .mesh import OctantMesh
 
-__all__ = ["NativePost", "ScalarBuffer", "max_principal", "voigt_to_tensor", "von_mises"]
+__all__ = ["NativePost", "max_principal", "voigt_to_tensor", "von_mises"]
 
 
 def von_mises(stress: np.ndarray) -> np.ndarray:
@@ -59,7 +59,13 @@ class NativePost:
     """Scalars and field frames of the native solver for one model, mesh and elasticity system."""
 
     def __init__(
-        self, model: LithiationModel, mesh: OctantMesh, integral_weights: np.ndarray, elasticity: ElasticityProblem
+        self,
+        model: LithiationModel,
+        mesh: OctantMesh,
+        integral_weights: np.ndarray,
+        elasticity: ElasticityProblem,
+        *,
+        domain: np.ndarray | None = None,
     ):
         self.model = model
         self.mesh = mesh
@@ -68,21 +74,43 @@ class NativePost:
         self.elasticity = elasticity
         self.omega = model.material.partial_molar_volume
         self._last: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
+        self.stresses_free = False  # each evaluation is a back-substitution: sampled at a cadence
+        self._domain_setup(domain)
+
+    def _domain_setup(self, domain: np.ndarray | None) -> None:
+        """Per-domain quantities: the Li the particle can take from c0 (sum_d V_d,h (c_max,d - c0)), the
+        vertex c_max (volume-weighted over the elements around a vertex) and the cell array ``domain``."""
+        materials = self.model.domain_materials
+        self.domain = np.zeros(self.mesh.n_tets, dtype=np.int64) if domain is None else np.asarray(domain, dtype=np.int64)
+        self.domain_volumes = np.bincount(self.domain, weights=self.mesh.volumes, minlength=len(materials))
+        self.domain_volumes *= self.volume / self.domain_volumes.sum()  # exactly 1^T M 1
+        self.insertable = float(sum((m.c_max - self.model.c0) * v for m, v in zip(materials, self.domain_volumes)))
+        c_max_e = np.array([m.c_max for m in materials])[self.domain]
+        tets, vol = self.mesh.tets.ravel(), np.repeat(self.mesh.volumes, 4)
+        self.vertex_c_max = np.bincount(tets, weights=vol * np.repeat(c_max_e, 4), minlength=self.mesh.n_points) / np.bincount(
+            tets, weights=vol, minlength=self.mesh.n_points
+        )
+        self.c_max_total = float(sum(m.c_max * v for m, v in zip(materials, self.domain_volumes)))
+
+    def _eigen_field(self, c: np.ndarray) -> np.ndarray:
+        """The eigen field of the elasticity solves: Omega (c - c_ref), or c - c_ref with per-element Omega."""
+        x = c - self.model.c_ref
+        return x if self.elasticity.per_element else self.omega * x
 
     def dod(self, c: np.ndarray) -> float:
-        """Depth of discharge [-] of the vertex concentrations ``c`` [mol/m^3]."""
-        m = self.model
-        return (float(self.weights @ c) - m.c0 * self.volume) / ((m.c_max - m.c0) * self.volume)
+        """Depth of discharge [-] of the vertex concentrations ``c`` [mol/m^3]:
+        integral (c - c0) dx / sum_d V_d (c_max,d - c0)."""
+        return (float(self.weights @ c) - self.model.c0 * self.volume) / self.insertable
 
     def mechanics(self, c: np.ndarray) -> dict[str, np.ndarray]:
         """Displacement, strain and stress at the vertices for ``c`` (cached for the last state)."""
         if self._last is not None and np.array_equal(self._last[0], c):
             return self._last[1]
         el = self.elasticity
-        ev = self.omega * (c - self.model.c_ref)
+        ev = self._eigen_field(c)
         u = el.displacement(ev)
         strain = el.vertex_strain(u)
-        stress = el.vertex_stress(strain, ev)
+        stress = el.vertex_stress_of(u.ravel(), ev)
         out = {
             "displacement": u[: self.mesh.n_points],
             "strain": strain,
@@ -93,42 +121,32 @@ class NativePost:
         self._last = (c.copy(), out)
         return out
 
-    def stress_extrema(self, cs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(max von Mises, min and max hydrostatic) [Pa] over the vertices for each column of
-        ``cs`` (n_vertices, k): one multi-right-hand-side solve with the stored factorisation."""
+    def stress_extrema(self, times: list[float], states: list[np.ndarray]) -> np.ndarray:
+        """(k, 3): max von Mises, min and max hydrostatic [Pa] over the vertices for each state:
+        one multi-right-hand-side solve with the stored factorisation."""
         el = self.elasticity
-        ev = self.omega * (cs - self.model.c_ref)
-        strain = el.vertex_strain(el.displacements(ev))  # (n, 6, k)
-        stress = el.vertex_stress(strain, ev)
+        cs = np.column_stack(states)
+        ev = self._eigen_field(cs)
+        stress = el.vertex_stress_of(el.displacements(ev), ev)  # (n, 6, k)
         hydro = stress[:, :3].sum(axis=1) / 3.0
-        return von_mises(stress).max(axis=0), hydro.min(axis=0), hydro.max(axis=0)
+        return np.column_stack([von_mises(stress).max(axis=0), hydro.min(axis=0), hydro.max(axis=0)])
 
-    def scalar_rows(self, times: list[float], cs: list[np.ndarray], *, with_stress: bool) -> list[dict[str, float]]:
-        """Rows of :data:`solvers.api.SCALAR_COLUMNS` for states ``cs`` at ``times`` [s]."""
-        c_max = self.model.c_max
-        rows = []
-        for t, c in zip(times, cs):  # a handful of states (one batch), not mesh entities
-            rows.append(
-                {
-                    "time_s": float(t),
-                    "dod": self.dod(c),
-                    "theta_mean": float(self.weights @ c) / (c_max * self.volume),
-                    "theta_surface_max": float(c[self.mesh.sphere_vertices].max()) / c_max,
-                    "theta_center": float(c[self.mesh.center]) / c_max,
-                    "von_mises_max": math.nan,
-                    "hydrostatic_min": math.nan,
-                    "hydrostatic_max": math.nan,
-                }
-            )
-        if with_stress and cs:
-            vm, hmin, hmax = self.stress_extrema(np.column_stack(cs))
-            for row, a, b, c in zip(rows, vm, hmin, hmax):
-                row.update(von_mises_max=float(a), hydrostatic_min=float(b), hydrostatic_max=float(c))
-        return rows
+    def base_row(self, t: float, c: np.ndarray) -> dict[str, float]:
+        """One row of :data:`solvers.api.SCALAR_COLUMNS` at ``t`` [s] with NaN stress extrema."""
+        sphere, center = self.mesh.sphere_vertices, self.mesh.center
+        return {
+            "time_s": float(t),
+            "dod": self.dod(c),
+            "theta_mean": float(self.weights @ c) / self.c_max_total,
+            "theta_surface_max": float((c[sphere] / self.vertex_c_max[sphere]).max()),
+            "theta_center": float(c[center] / self.vertex_c_max[center]),
+            "von_mises_max": math.nan,
+            "hydrostatic_min": math.nan,
+            "hydrostatic_max": math.nan,
+        }
 
-    def scalar_row(self, t: float, c: np.ndarray, *, with_stress: bool) -> dict[str, float]:
-        """One row of :data:`solvers.api.SCALAR_COLUMNS` at time ``t`` [s]."""
-        return self.scalar_rows([t], [c], with_stress=with_stress)[0]
+    def accept(self, t: float, c: np.ndarray, dt: float) -> None:
+        """Mechanics hook of the time loop (linear elasticity keeps no history: nothing to do)."""
 
     def frame(self, t: float, c: np.ndarray) -> FieldFrame:
         """All point fields of :data:`solvers.api.FIELD_UNITS` at the mesh vertices."""
@@ -139,9 +157,10 @@ class NativePost:
             dod=self.dod(c),
             points=self.mesh.points,
             cells={"tetra": self.mesh.tets},
+            cell_data={"domain": [self.domain.copy()]} if len(self.model.domain_materials) > 1 else {},
             point_data={
                 "c": c,
-                "theta": c / self.model.c_max,
+                "theta": c / self.vertex_c_max,
                 "displacement": mech["displacement"].copy(),
                 "stress": mech["stress"].copy(),
                 "von_mises": mech["von_mises"].copy(),
@@ -150,33 +169,3 @@ class NativePost:
                 "max_principal_stress": max_principal(mech["stress"]),
             },
         )
-
-
-class ScalarBuffer:
-    """Collects accepted states and writes their scalar rows to the sink in order, ``batch`` at a
-    time, so that the per-step stresses cost one multi-right-hand-side solve per batch (a sparse
-    Cholesky back-substitution of 16 vectors costs ~4 of one). ``flush()`` writes what is pending.
-    """
-
-    def __init__(self, post: NativePost, sink: ResultSink, *, with_stress: bool, batch: int = 16):
-        self.post, self.sink, self.with_stress = post, sink, with_stress
-        self.batch = max(1, int(batch)) if with_stress else 1
-        self._times: list[float] = []
-        self._states: list[np.ndarray] = []
-        self.rows_written = 0
-
-    def add(self, t: float, c: np.ndarray) -> None:
-        """Queue the state ``c`` (copied) at time ``t`` [s]."""
-        self._times.append(float(t))
-        self._states.append(np.array(c, dtype=float, copy=True))
-        if len(self._times) >= self.batch:
-            self.flush()
-
-    def flush(self) -> None:
-        """Write the rows of all queued states."""
-        if not self._times:
-            return
-        for row in self.post.scalar_rows(self._times, self._states, with_stress=self.with_stress):
-            self.sink.write_scalars(row)
-            self.rows_written += 1
-        self._times, self._states = [], []

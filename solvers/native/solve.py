@@ -4,13 +4,11 @@
 2. Transport system (:mod:`.transport`) with the flux J = model.surface_flux(V_h, A_h) of the
    *discrete* octant, so DOD = 1 lands exactly at ``model.full_lithiation_time``.
 3. Elasticity (:mod:`.elasticity`): assembled and factorised once.
-4. Adaptive BDF1/BDF2 + Newton (:func:`solvers.stepping.integrate`) up to the stop condition:
-   ``dod`` and ``time`` end at a fixed time; ``surface_theta`` where max theta over the sphere
-   vertices first reaches the value (located within the step), at the latest at DOD = 1.
-5. After every accepted step: progress, and a scalar row (with the stresses when
-   ``numerics.stress_every_step``: back-substitutions with the stored factor, batched 16 states
-   at a time, rows written in order; pending rows are flushed before returning or raising);
-   full fields at ``outputs.target_times(model)`` (hit exactly) and every ``outputs.every`` steps.
+4. The shared time loop (:func:`solvers.driver.run_transient`): adaptive BDF1/BDF2 + Newton up
+   to the stop condition (``surface_theta``: max theta over the sphere vertices), a scalar row
+   per accepted step with the stress extrema at the ``outputs.stress_every_dod`` cadence
+   (back-substitutions with the stored factor, batched), progress, and full fields at the output
+   times (hit exactly) and every ``outputs.every`` steps.
 
 theta may exceed 1 near the surface (pure Fick): never clipped, reported in ``SolveStats.notes``.
 A diverging solve raises :class:`~solvers.errors.SolverDiverged`; fields already sent stay sent.
@@ -27,13 +25,12 @@ from models import LithiationModel
 from models.errors import ModelError
 
 from ..api import Numerics, OutputRequest, ResultSink, SolveStats
-from ..errors import SolverDiverged, SolverError
-from ..stepping import integrate
-from ..summary import run_notes
+from ..driver import Discretisation, run_transient
+from ..errors import SolverError
 from .elasticity import ElasticityProblem
 from .krylov import FrozenKrylovSolver
-from .mesh import mesh_from_options
-from .postprocess import NativePost, ScalarBuffer
+from .mesh import OctantMesh, mesh_from_options
+from .postprocess import NativePost
 from .transport import OctantTransport
 
 __all__ = ["solve"]
@@ -41,13 +38,58 @@ __all__ = ["solve"]
 log = logging.getLogger(__name__)
 
 
-def _surface_theta_event(surface: np.ndarray, c_max: float, target: float):
-    """g(c) = max theta over the sphere vertices - target (the stepper stops where g >= 0)."""
+def _surface_theta(surface: np.ndarray, c_max: np.ndarray):
+    """max theta = c / c_max (vertex c_max) over the sphere vertices (the surface_theta stop probes it)."""
+    c_max_s = np.asarray(c_max)[surface]
 
-    def event(c: np.ndarray) -> float:
-        return float(c[surface].max()) / c_max - target
+    def probe(c: np.ndarray) -> float:
+        return float((c[surface] / c_max_s).max())
 
-    return event
+    return probe
+
+
+def _mesh(model: LithiationModel, numerics: Numerics) -> tuple[OctantMesh, np.ndarray | None]:
+    """The octant mesh and the domain of each element (None: one material). With inclusions the mesh
+    is made by gmsh (:mod:`.gmsh_mesh`, cached); a mesh file cannot carry them."""
+    if not model.inclusions:
+        return mesh_from_options(numerics.mesh, model.radius), None
+    if numerics.mesh.file:
+        raise SolverError(
+            f"numerics.mesh.file = {numerics.mesh.file!r} cannot be used with model.particle.inclusions: octant meshes"
+            " particles with inclusions itself (gmsh); remove numerics.mesh.file"
+        )
+    from .gmsh_mesh import gmsh_octant_mesh
+
+    tagged = gmsh_octant_mesh(model.radius, model.inclusions, model.inclusion_domains, numerics.mesh)
+    return tagged.mesh, tagged.domain
+
+
+def _transport(model: LithiationModel, mesh: OctantMesh, domain: np.ndarray | None) -> tuple[OctantTransport, float]:
+    """The P1 transport system and its surface flux J [mol/m^2/s].
+
+    One material: J = i_m rho V_h / (F A_h). Several: J = sum_d V_d,h (c_max,d - c0) / (A_h t_full), so
+    that DOD = 1 lands exactly at the model's full-lithiation time (t_full uses the exact domain
+    volumes; the discrete ones differ by the meshing of the inclusions).
+    """
+    if domain is None:
+        flux = model.surface_flux(volume=mesh.volume, area=mesh.sphere_area)
+        return OctantTransport(mesh, model.material.diffusivity, model.c_max, flux), flux
+    materials = model.domain_materials
+    volumes = np.bincount(domain, weights=mesh.volumes, minlength=len(materials))
+    flux = model.insertable_amount(volumes) / (mesh.sphere_area * model.full_lithiation_time)
+    laws, c_max = [m.diffusivity for m in materials], [m.c_max for m in materials]
+    return OctantTransport(mesh, laws, c_max, flux, domain=domain), flux
+
+
+def _elasticity(model: LithiationModel, mesh: OctantMesh, domain: np.ndarray | None, numerics: Numerics) -> ElasticityProblem:
+    """Elasticity with the matrix's constants, or per-element E, nu and Omega (eigen field c - c_ref)."""
+    options = {"order": numerics.displacement_order, "linear_solver": numerics.linear_solver}
+    mat = model.material
+    if domain is None:
+        return ElasticityProblem(mesh, mat.youngs_modulus, mat.poisson_ratio, **options)
+    table = np.array([[m.youngs_modulus, m.poisson_ratio, m.partial_molar_volume] for m in model.domain_materials])
+    e, nu, omega = table[domain].T
+    return ElasticityProblem(mesh, e, nu, eigen_scale=omega, **options)
 
 
 def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, sink: ResultSink) -> SolveStats:
@@ -67,100 +109,33 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
     timings: dict[str, float] = {}
 
     t0 = _time.perf_counter()
-    mesh = mesh_from_options(numerics.mesh, model.radius)
+    mesh, domain = _mesh(model, numerics)
     timings["mesh"] = _time.perf_counter() - t0
     if numerics.mesh.radial_nodes is not None:
         stats.notes.append("numerics.mesh.radial_nodes ignored: it applies to the radial backend only")
 
     t0 = _time.perf_counter()
-    flux = model.surface_flux(volume=mesh.volume, area=mesh.sphere_area)
-    transport = OctantTransport(mesh, model.material.diffusivity, model.c_max, flux)
+    transport, flux = _transport(model, mesh, domain)
     t_transport = _time.perf_counter() - t0
-    mat = model.material
-    elasticity = ElasticityProblem(
-        mesh,
-        mat.youngs_modulus,
-        mat.poisson_ratio,
-        order=numerics.displacement_order,
-        linear_solver=numerics.linear_solver,
-    )
+    elasticity = _elasticity(model, mesh, domain, numerics)
     timings["assembly"] = t_transport + elasticity.timings["assembly"]
     timings["factorisation"] = elasticity.timings["factorisation"]
-    post = NativePost(model, mesh, transport.ones_mass, elasticity)
+    post = NativePost(model, mesh, transport.ones_mass, elasticity, domain=domain)
     stats.dofs = {"c": mesh.n_points, "u": elasticity.n_dofs}
+    stats.extra["materials"] = [m.name for m in model.domain_materials]
 
-    t_end = model.end_time()
-    targets, schedule_notes = outputs.schedule(model, t_end)
-    stats.notes += schedule_notes
-    target_set = set(targets.tolist())
-    every = outputs.every
-    with_stress = bool(numerics.stress_every_step)
-
-    c_max = model.c_max
-    c0 = np.full(mesh.n_points, model.c0)
-    track = {"steps": 0, "theta_max": model.initial_theta, "t_theta_max": 0.0, "written": 0, "t": 0.0, "dt": 0.0}
-    scalars = ScalarBuffer(post, sink, with_stress=with_stress)
-    scalars.add(0.0, c0)
-    scalars.flush()
-    sink.progress(0.0, 0.0, 0.0)
-
-    def on_step(t: float, c: np.ndarray, dt: float) -> None:
-        scalars.add(t, c)
-        sink.progress(t, post.dod(c), dt)
-        track["steps"] += 1
-        track["t"], track["dt"] = t, dt
-        theta_max = float(np.max(c)) / c_max
-        if theta_max > track["theta_max"]:
-            track["theta_max"], track["t_theta_max"] = theta_max, t
-        if every is not None and track["steps"] % every == 0 and t not in target_set:
-            scalars.flush()
-            sink.write_fields(post.frame(t, c))
-            track["written"] += 1
-
-    def on_output(t: float, c: np.ndarray) -> None:
-        scalars.flush()
-        sink.write_fields(post.frame(t, c))
-        track["written"] += 1
-
-    event = (
-        _surface_theta_event(mesh.sphere_vertices, c_max, float(model.stop.value))
-        if model.stop.kind == "surface_theta"
-        else None
+    disc = Discretisation(
+        backend="native",
+        problem=transport,
+        post=post,
+        c0=np.full(mesh.n_points, model.c0),
+        surface_theta=_surface_theta(mesh.sphere_vertices, post.vertex_c_max),
+        influx=flux * mesh.sphere_area,
+        linear_solve=FrozenKrylovSolver(),
     )
-
-    linear_solve = FrozenKrylovSolver()
-    t0 = _time.perf_counter()
-    try:
-        result = integrate(
-            transport,
-            c0,
-            t_end,
-            options=numerics.time,
-            output_times=targets,
-            on_step=on_step,
-            on_output=on_output,
-            stop_event=event,
-            linear_solve=linear_solve,
-        )
-    except SolverDiverged as exc:
-        scalars.flush()
-        log.error(
-            "native solve diverged at t = %s s (step %s s) after %d accepted steps; %d field frame(s) were written",
-            exc.time,
-            exc.step,
-            track["steps"],
-            track["written"],
-        )
-        raise
-    scalars.flush()
-    timings["transient"] = _time.perf_counter() - t0
-
-    stats.steps_accepted = result.steps_accepted
-    stats.steps_rejected = result.steps_rejected
-    stats.newton_iterations = result.newton_iterations
-    final_dod = post.dod(result.y)
-    inserted = transport.amount(result.y - model.c0)
-    expected = flux * mesh.sphere_area * result.t
+    stats.timings_s = timings
+    result = run_transient(model, outputs, numerics, sink, disc, stats)
+    linear_solve = disc.linear_solve
     stats.extra.update(
         {
             "linear_solver": elasticity.solver.method,
@@ -178,19 +153,9 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
                 **{k: v for k, v in mesh.info.items()},
             },
             "surface_flux_mol_m2_s": flux,
-            "stop_reason": "surface_theta"
-            if result.stopped_by_event
-            else ("time" if model.stop.kind == "time" else "dod"),
-            "final_time_s": result.t,
-            "final_dod": final_dod,
-            "theta_max": track["theta_max"],
-            "fields_written": track["written"],
-            "mass_balance_rel_error": abs(inserted - expected) / expected if expected > 0 else abs(inserted),
         }
     )
-    stats.notes += run_notes(
-        model, result, targets, final_dod=final_dod, theta_max=track["theta_max"], t_theta_max=track["t_theta_max"]
-    )
+    final_dod = stats.extra["final_dod"]
     timings["total"] = _time.perf_counter() - wall0
     stats.timings_s = timings
     log.info(

@@ -9,8 +9,8 @@ BDF stepper (:mod:`solvers.stepping`), and evaluates the stresses in closed form
 Backend contract (:mod:`solvers.api`): ``available()`` and ``solve(model, outputs, numerics, sink)``.
 Numerics used: ``mesh.radial_nodes`` (or ``mesh.element_size``/``mesh.size``), ``mesh.surface_grading``,
 ``time`` (tolerances, order, step bounds). Others do not apply: the displacement and stresses are
-closed-form functions of the profile (always evaluated, every step, whatever ``stress_every_step``
-says), and the tridiagonal Newton systems are solved by LAPACK ``gtsv`` whatever ``linear_solver``.
+closed-form functions of the profile (evaluated at every step unless
+``outputs.stress_every_dod`` is None), and the tridiagonal Newton systems are solved by LAPACK ``gtsv`` whatever ``linear_solver``.
 """
 
 from models import LithiationModel
