@@ -76,8 +76,12 @@ def stoichiometric_capacity(element: str) -> float:
 # surface is only at theta 0.58 at DOD 0.25 and no shell forms), front theta_f = 0.85 (the Li-rich
 # shell LixSi with x >= 3, i.e. theta >= 0.8), width 0.02. Measured with the radial backend at
 # 0.1 A/g, R = 4.11 um (tests/test_paper_presets.py): Si shell 0.77 / 0.84, core <= 0.016, 20-80 %
-# front width 0.18 R / 0.20 R at DOD 0.25 / 0.5. Trade-off: a lower D_low sharpens the Si front but
-# makes the alloy (this law x 10) non-uniform (5e-18: alloy deviation 0.26 at DOD 0.5).
+# front width 0.18 R / 0.20 R at DOD 0.25 / 0.5. Trade-off: the Si shell needs D <~ 1e-17 below
+# theta ~0.77 (2e-17 leaves the surface at 0.58 at DOD 0.25), while the alloy (this law x 10) is the
+# more uniform the larger D is; with the alloy's own, lower capacity (2367 mAh/g, so a larger theta
+# rate at 0.1 A/g) its profile at DOD 0.5 spans theta 0.33..0.63 (spread 0.33, at most 0.20 from the
+# uniform theta 0.5); with Si's capacity it would span 0.22. D_low 5e-18 would sharpen the Si front
+# to 0.10 R but leave the alloy 0.26 from uniform.
 _SI_DIFFUSIVITY = StepDiffusivity(low=1e-17, high=2e-15, theta_f=0.85, width=0.02)
 _SI_SOURCES = {
     "capacity": "3579 mAh/g: Li15Si4, 3.75 Li per Si x F / M_Si = 3578.6 mAh/g (Obrovac & Christensen, Electrochem. Solid-State"
