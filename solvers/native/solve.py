@@ -87,7 +87,10 @@ def _elasticity(model: LithiationModel, mesh: OctantMesh, domain: np.ndarray | N
     mat = model.material
     if domain is None:
         return ElasticityProblem(mesh, mat.youngs_modulus, mat.poisson_ratio, **options)
-    table = np.array([[m.youngs_modulus, m.poisson_ratio, m.partial_molar_volume] for m in model.domain_materials])
+    try:
+        table = np.array([[*m.elastic_constants(), m.partial_molar_volume] for m in model.domain_materials])
+    except ValueError as exc:
+        raise SolverError(f"inclusions need constant E and nu in every material on the native solver: {exc}") from None
     e, nu, omega = table[domain].T
     return ElasticityProblem(mesh, e, nu, eigen_scale=omega, **options)
 
