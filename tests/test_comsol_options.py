@@ -27,6 +27,7 @@ from solvers.comsol.domains import UnsupportedModel
 from solvers.comsol.evidence import check_java, load_index
 from solvers.comsol.java_export import render_java, write_java
 from solvers.comsol.recording import RecordingModel
+from solvers.comsol.results import scalar_row
 
 INDEX = load_index(Path(__file__).resolve().parent / "data" / "comsol" / "api-evidence.json")
 R = 4.11e-6
@@ -121,7 +122,23 @@ def test_inclusions_and_elastoplasticity_in_comsol_written_forms():
     params = {c.chain[1][1][0]: c.chain[1][1][1] for c in plan.calls if c.chain[0][0] == "param"}
     assert params["E_i1"] == "50000000000.0[Pa]" and params["nu_i2"] == "0.25" and params["sY_p"] == "1750000000.0[Pa]"
     assert float(params["c_max_i1"].split("[")[0]) == pytest.approx(SN.c_max)
+    assert per_domain["cmax_loc"] == ["c_max", "c_max_i1", "c_max_i2"]
+    assert 'model.result().export("data1").set("expr", new String[]{"c", ' in java
+    assert '"solid.evol", "cmax_loc", "solid.epeGp"})' in java  # local c_max, equivalent plastic strain
     assert assert_only_comsol_written_forms(java) >= 40
+
+
+def test_scalars_of_several_materials_use_the_local_c_max():
+    """DOD = int(c - c0) / sum_d (c_max,d - c0) V_d; theta = c / c_max of the node's material."""
+    weights = np.array([1.0, 1.0, 2.0, 2.0])  # lumped volumes: two nodes of each material
+    cmax = np.array([300.0, 300.0, 100.0, 100.0])
+    c = np.array([150.0, 150.0, 100.0, 100.0])
+    row = scalar_row(0.0, c, weights, np.array([0, 2]), 3, c_max=cmax, c0=0.0, von_mises=None, hydrostatic=None)
+    assert row["dod"] == pytest.approx((300 + 400) / (600 + 400))
+    assert row["theta_surface_max"] == 1.0 and row["theta_center"] == 1.0
+    assert row["theta_mean"] == pytest.approx((0.5 * 2 + 1.0 * 4) / 6)
+    plain = scalar_row(0.0, c, weights, np.array([0]), 0, c_max=300.0, c0=0.0, von_mises=None, hydrostatic=None)
+    assert plain["dod"] == pytest.approx(plain["theta_mean"]) == pytest.approx(700 / 1800)
 
 
 def test_li_dependent_properties_hardening_and_stress_driven_diffusion():
@@ -196,3 +213,31 @@ def test_options_model_compiles_against_the_api_stubs(tmp_path):
     proc = subprocess.run(["javac", "-d", str(tmp_path / "classes"), "-sourcepath", str(stubs), str(source)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_results_of_an_inclusion_run_use_cmax_loc_and_carry_plastic_strain():
+    """An export with the columns the options plan adds: theta = c / cmax_loc node by node, and the
+    equivalent plastic strain becomes the run-store array plastic_strain."""
+    from test_comsol_import import octant_mesh
+
+    from solvers.api import SCALAR_COLUMNS
+    from solvers.comsol.results import convert_results
+    from solvers.comsol.spreadsheet import SpreadsheetColumn, SpreadsheetData
+
+    mesh = octant_mesh()
+    pts = np.asarray(mesh.points, dtype=float)
+    inside = np.linalg.norm(pts - pts.mean(axis=0), axis=1) < 0.3 * np.ptp(pts[:, 0])  # an "inclusion"
+    cmax = np.where(inside, 100.0, 300.0)
+    c = 0.5 * cmax
+    eps_p = np.linspace(0.0, 0.02, len(pts))
+    columns = [SpreadsheetColumn("c", "mol/m^3", 1.0, "t"), SpreadsheetColumn("cmax_loc", "mol/m^3", 1.0, "t"),
+               SpreadsheetColumn("solid.epeGp", "1", 1.0, "t")]
+    data = SpreadsheetData(pts, columns, np.stack([c, cmax, eps_p], axis=1), {"Length unit": "m"})
+    result = convert_results(mesh, data, c_max=300.0, c0=0.0)
+    [frame] = result.frames
+    np.testing.assert_allclose(frame.point_data["theta"], 0.5)
+    np.testing.assert_allclose(frame.point_data["plastic_strain"], eps_p)
+    [row] = result.scalars
+    assert row["dod"] == pytest.approx(0.5) and row["theta_surface_max"] == pytest.approx(0.5)
+    if "plastic_strain_max" in SCALAR_COLUMNS:
+        assert row["plastic_strain_max"] == pytest.approx(0.02)

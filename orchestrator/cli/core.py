@@ -106,18 +106,29 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0 if report.ok else 1
     failed = 0
     for run in runs:
-        if run.state == "done" and not args.force:
+        status = run.read_status()
+        if status.get("damaged"):
+            print(f"{run.study}/{run.run_id}: {status['error']}; rerunning it")
+        elif status.get("state") == "done" and not args.force:
             print(f"{run.study}/{run.run_id}: already done (use --force to rerun)")
             continue
-        if run.state == "running" and not run.is_stale():
-            print(f"{run.study}/{run.run_id}: running elsewhere (pid {run.status.get('pid')}); skipped")
+        elif status.get("state") == "running" and not run.is_stale():
+            print(f"{run.study}/{run.run_id}: running elsewhere (pid {status.get('pid')}); skipped")
             continue
-        state = run_one(run.path, show_progress=True)
-        error = f": {Run(run.path).status.get('error')}" if state == "failed" else ""
+        state = run_one(run.path, show_progress=True, if_not_done=not args.force)  # re-checked under its claim
+        if state == "skipped":
+            print(f"{run.study}/{run.run_id}: done or claimed by another process meanwhile; skipped")
+            continue
+        error = f": {_error_of(run)}" if state == "failed" else ""
         print(f"{run.study}/{run.run_id}: {state}{error}  ({run.path})")
         failed += state != "done"
     print(f"{len(runs) - failed} of {len(runs)} run(s) done; results in {store.root / specs[0].study}")
     return 1 if failed else 0
+
+
+def _error_of(run: Run) -> str:
+    status = Run(run.path).read_status()
+    return str(status.get("error") or status.get("rerun_error") or "")
 
 
 def cmd_run_one(args: argparse.Namespace) -> int:
@@ -125,11 +136,13 @@ def cmd_run_one(args: argparse.Namespace) -> int:
     if args.if_not_done and run.state == "done":
         print(f"{run.path}: already done")
         return 0
-    state = run_one(run.path, backend=args.backend, show_progress=True)  # a bar on a TTY, log lines in batch logs
+    state = run_one(  # a bar on a TTY, plain log lines in batch logs
+        run.path, backend=args.backend, show_progress=True, if_not_done=args.if_not_done
+    )
     print(f"{run.path}: {state}")
-    if state != "done":
-        print(f"error: {Run(run.path).status.get('error')} (log: {run.log_path})", file=sys.stderr)
-    return 0 if state == "done" else 1
+    if state == "failed":
+        print(f"error: {_error_of(run)} (log: {run.log_path})", file=sys.stderr)
+    return 1 if state == "failed" else 0
 
 
 def _warnings(run: Run) -> list[str]:

@@ -55,6 +55,7 @@ from solvers.errors import SolverError
 
 from .api_table import java_literal
 from .domains import Domain, MechanicsOptions, domains_of, is_law, mechanical_properties, mechanics_of, property_expr
+from .results import CMAX_COLUMN, PLASTIC_COLUMN
 
 __all__ = [
     "EXPORT_FIELDS",
@@ -221,7 +222,8 @@ def build_plan(
     _mechanics(plan, mech)
     _mesh(plan, numerics)
     _study(plan, times, numerics)
-    _exports(plan)
+    fields = EXPORT_FIELDS + (((CMAX_COLUMN, "mol/m^3"),) if len(domains) > 1 else ())
+    _exports(plan, fields + (((PLASTIC_COLUMN, "1"),) if mech.elastoplastic else ()))
     return plan
 
 
@@ -361,6 +363,7 @@ def _material_variables(plan: ModelPlan, tag: str, d: Domain, mech: MechanicsOpt
         ("theta", theta, f"State of charge, {d.label}"),
         ("D_Li", f"({m.diffusivity.comsol(theta=theta)})*1[m^2/s]", f"Diffusivity D(theta), {law} law, {d.label}"),
         ("rho_loc", f"rho{suffix}", f"Density, {d.label}"),
+        ("cmax_loc", d.c_max_name, f"Maximum Li concentration, {d.label}"),
         ("Omega_loc", f"Omega{key}", f"Partial molar volume, {d.label}"),
     ]
     for name, param, value, unit, what, field in mechanical_properties(d, mech):
@@ -436,7 +439,7 @@ def _mesh(plan: ModelPlan, numerics: Numerics) -> None:
     plan.add(*mesh, _m("create", "ftet1", "FreeTet"))
     size = (*mesh, _m("feature", "size"))
     if numerics.mesh.element_size:
-        plan.add(*size, _m("set", "custom", "on"))
+        plan.add(*size, _m("set", "custom", True))  # as COMSOL writes it (electrokinetic_valve: set("custom", true))
         plan.add(*size, _m("set", "hmax", _q(numerics.mesh.element_size, "m")))
         plan.add(*size, _m("set", "hmin", _q(numerics.mesh.element_size / 10.0, "m")))
     else:
@@ -460,15 +463,15 @@ def _study(plan: ModelPlan, times: np.ndarray, numerics: Numerics) -> None:
     plan.add(_m("study", "std1"), _m("run"))
 
 
-def _exports(plan: ModelPlan) -> None:
+def _exports(plan: ModelPlan, fields: tuple[tuple[str, str], ...]) -> None:
     plan.section("Export: mesh (.mphtxt) and fields at every stored time (spreadsheet text)")
     # the mesh sequence's own export; the format follows the extension (see api_table.MESH_EXPORT)
     plan.add(_COMP, _m("mesh", "mesh1"), _m("export", plan.mesh_file))
     data = (_m("result"), _m("export", "data1"))
     plan.add(_m("result"), _m("export"), _m("create", "data1", "Data"))
     plan.add(*data, _m("set", "data", "dset1"))
-    plan.add(*data, _m("set", "expr", tuple(e for e, _ in EXPORT_FIELDS)))
-    plan.add(*data, _m("set", "unit", tuple(u for _, u in EXPORT_FIELDS)))
+    plan.add(*data, _m("set", "expr", tuple(e for e, _ in fields)))
+    plan.add(*data, _m("set", "unit", tuple(u for _, u in fields)))
     plan.add(*data, _m("set", "looplevelinput", ("all",)))
     plan.add(*data, _m("set", "filename", plan.data_file))
     plan.add(*data, _m("run"))

@@ -10,9 +10,10 @@ with the defaults of the plain model, so a model without them builds the plain p
   preset name), ``center`` (or ``centre``) and ``radius`` for a sphere, ``start``, ``end`` and
   ``radius`` for a bar (SI, metres);
 * ``model.mechanics``: ``constitutive`` (``elastic`` | ``elastoplastic``), ``yield_stress`` [Pa]
-  (a number or a law of theta with ``.comsol(theta=...)``), ``hardening`` [Pa] (the linear
-  isotropic hardening modulus H of sigma_y = sigma_y0 + H eps_p; 0 = perfectly plastic),
-  ``stress_driven_diffusion`` (bool);
+  (a number or a law of theta with ``.comsol(theta=...)``; ``None``: the material's
+  ``yield_stress``), ``hardening_modulus`` (or ``hardening``) [Pa] (the linear isotropic hardening
+  modulus H of sigma_y = sigma_Y + H eps_p; 0 = perfectly plastic), ``stress_driven_diffusion``;
+  an inclusion's material uses its own ``yield_stress`` when it has one;
 * ``model.temperature`` [K] (298.15 when absent).
 
 What the plan cannot express raises :class:`UnsupportedModel` naming the field and the fix; nothing
@@ -98,9 +99,13 @@ def mechanics_of(model: Any) -> MechanicsOptions:
             f"model.mechanics.constitutive = {constitutive!r}: the COMSOL backend knows {', '.join(_CONSTITUTIVE)}"
         )
     elastoplastic = constitutive == "elastoplastic"
-    yield_stress = _get(mech, "yield_stress", default=_get(model, "yield_stress"))
+    # the model's rule: mechanics.yield_stress, else the (matrix) material's own
+    yield_stress = _get(mech, "yield_stress", default=getattr(model.material, "yield_stress", None))
     if elastoplastic and yield_stress is None:
-        raise UnsupportedModel("model.mechanics.yield_stress is needed for constitutive: elastoplastic (a number in Pa or a law of theta)")
+        raise UnsupportedModel(
+            "model.mechanics.yield_stress is needed for constitutive: elastoplastic (a number in Pa or a law of"
+            " theta), or a yield_stress of the material"
+        )
     hardening = float(_get(mech, "hardening", "hardening_modulus", default=0.0) or 0.0)
     if hardening < 0 or not math.isfinite(hardening):
         raise UnsupportedModel(f"model.mechanics.hardening = {hardening!r}: a hardening modulus must be finite and >= 0 Pa")
