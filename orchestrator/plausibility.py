@@ -11,9 +11,10 @@ Two checks, both on the scalars (every step) and the stored fields (every output
     here: this is above the ideal (theoretical) strength of crystalline Si, about E/10 to E/4 for
     E = 80 GPa, so no real particle carries it; the paper's linear-elastic Si case peaks near 22 GPa
     and passes. A result above it is qualitative only; the elastoplastic model applies.
-  * ``elastoplastic`` (J2): :data:`YIELD_FACTOR` x the largest yield stress of the run (the return
-    mapping keeps von Mises at or below the yield stress; 10 % covers nodal averaging of the
-    quadrature-point stresses).
+  * ``elastoplastic`` (J2): :data:`YIELD_FACTOR` x (the largest yield stress of the run on theta in
+    [0, 1], plus H x the largest stored equivalent plastic strain with linear hardening H): the
+    return mapping keeps von Mises at or below the current yield stress; 10 % covers nodal
+    averaging of the quadrature-point stresses.
 
 Warnings are plain sentences; :func:`run_warnings` never raises for a damaged run (it says so).
 """
@@ -34,8 +35,9 @@ log = logging.getLogger(__name__)
 THETA_LOW, THETA_HIGH = -0.01, 1.01
 #: Plausibility bound of the von Mises stress for linear-elastic runs [Pa] (see the module docstring).
 ELASTIC_STRESS_BOUND = 30e9
-#: Elastoplastic runs: warn above this multiple of the yield stress.
+#: Elastoplastic runs: warn above this multiple of the yield stress (plus hardening).
 YIELD_FACTOR = 1.1
+PLASTIC_STRAIN = "plastic_strain"
 
 
 def _field_extremes(run: Any) -> dict[str, tuple[float, float]]:
@@ -45,7 +47,7 @@ def _field_extremes(run: Any) -> dict[str, tuple[float, float]]:
     out: dict[str, tuple[float, float]] = {}
     for _, path in run.field_steps():
         mesh = meshio.read(path)
-        for name in ("theta", "von_mises"):
+        for name in ("theta", "von_mises", PLASTIC_STRAIN):
             if name in mesh.point_data:
                 values = np.asarray(mesh.point_data[name], dtype=float)
                 values = values[np.isfinite(values)]
@@ -55,29 +57,29 @@ def _field_extremes(run: Any) -> dict[str, tuple[float, float]]:
     return out
 
 
-def _stress_bound(spec: Any) -> tuple[float, str]:
-    """(bound [Pa], what it is) for the run's mechanics."""
-    mechanics = getattr(spec.spec.model, "mechanics", None)
-    if getattr(mechanics, "constitutive", "elastic") == "elastoplastic":
-        yield_stress = getattr(mechanics, "yield_stress", None)
-        peak = _law_max(yield_stress)
+def _stress_bound(spec: Any, fields: dict[str, tuple[float, float]], eps_p_scalar: float) -> tuple[float, str]:
+    """(bound [Pa], what it is) for the run's mechanics (see the module docstring)."""
+    model = spec.model()
+    mechanics = getattr(model, "mechanics", None)
+    if getattr(mechanics, "plastic", False):
+        law = mechanics.yield_stress if mechanics.yield_stress is not None else model.material.yield_stress
+        peak = _law_max(law)
         if peak is not None:
-            return YIELD_FACTOR * peak, f"{YIELD_FACTOR} x the yield stress {peak / 1e9:.3g} GPa"
+            hardening = float(getattr(mechanics, "hardening_modulus", 0.0) or 0.0)
+            eps_p = max(fields.get(PLASTIC_STRAIN, (0.0, 0.0))[1], eps_p_scalar)
+            bound = YIELD_FACTOR * (peak + hardening * eps_p)
+            extra = f" + H x max eps_p {eps_p:.3g}" if hardening > 0 else ""
+            return bound, f"{YIELD_FACTOR} x (the yield stress {peak / 1e9:.3g} GPa{extra})"
     return ELASTIC_STRESS_BOUND, f"{ELASTIC_STRESS_BOUND / 1e9:.0f} GPa, beyond any real particle's strength"
 
 
 def _law_max(value: Any) -> float | None:
-    """The largest value of a number or a law of theta on [0, 1] (None when it cannot be evaluated)."""
+    """The largest value of a number or a law of theta on [0, 1] (None when there is none)."""
+    if value is None:
+        return None
     if isinstance(value, (int, float)):
         return float(value)
-    for attr in ("to_law", "to_model"):
-        if hasattr(value, attr):
-            value = getattr(value, attr)()
-    try:
-        return float(np.max(value(np.linspace(0.0, 1.0, 101))))
-    except Exception as exc:  # noqa: BLE001 - a law of unknown shape: fall back to the elastic bound, logged
-        log.debug("cannot evaluate the yield stress %r on theta in [0, 1]: %s", value, exc)
-        return None
+    return float(np.max(value(np.linspace(0.0, 1.0, 101))))
 
 
 def run_warnings(run: Any) -> list[str]:
@@ -103,7 +105,8 @@ def run_warnings(run: Any) -> list[str]:
         )
     vm = [v for v in (fields.get("von_mises", (np.nan, np.nan))[1], *scalars.get("von_mises_max", [])) if np.isfinite(v)]
     if vm:
-        bound, what = _stress_bound(spec)
+        plastic = [v for v in scalars.get("plastic_strain_max", []) if np.isfinite(v)]
+        bound, what = _stress_bound(spec, fields, max(plastic, default=0.0))
         if max(vm) > bound:
             warnings.append(
                 f"von Mises stress reached {max(vm) / 1e9:.3g} GPa > {bound / 1e9:.3g} GPa ({what}):"
