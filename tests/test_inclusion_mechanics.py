@@ -15,6 +15,7 @@ from models import SphereInclusion, BarInclusion, get_preset  # noqa: E402
 from models.analytical import composite_sphere, eshelby_sphere_hydrostatic  # noqa: E402
 from models.laws import ConstantDiffusivity  # noqa: E402
 from solvers.api import MeshOptions  # noqa: E402
+from solvers.errors import MeshError  # noqa: E402
 from solvers.native.elasticity import ElasticityProblem  # noqa: E402
 from solvers.native.gmsh_mesh import gmsh_octant_mesh  # noqa: E402
 from solvers.native.transport import OctantTransport  # noqa: E402
@@ -81,6 +82,12 @@ def test_inclusion_mesh_is_conforming_tagged_and_cached(cache) -> None:
     assert len(list(cache.glob("*.npz"))) >= 1
 
 
+def test_mesher_failures_are_clear_errors(cache) -> None:
+    tiny = SphereInclusion(SN, (1.0 * UM, 1.0 * UM, 1.0 * UM), 1e-10)
+    with pytest.raises(MeshError, match=r"Sn sphere at \(1, 1, 1\) um.*not usable.*enlarge or move"):
+        gmsh_octant_mesh(R, [tiny], (1,), MeshOptions(size="coarse"), cache_dir="")
+
+
 def test_concentric_inclusion_matches_the_composite_sphere(cache) -> None:
     a, x = 0.5 * R, 0.5 * SI.c_max
     dm = gmsh_octant_mesh(R, [SphereInclusion(SN, (0.0, 0.0, 0.0), a)], (1,), MeshOptions(size="coarse"), cache_dir=cache)
@@ -123,7 +130,7 @@ def test_uniform_eigenstrain_with_equal_materials_is_stress_free(cache) -> None:
 def test_per_domain_laws_use_each_domains_theta(cache) -> None:
     dm = gmsh_octant_mesh(R, [SphereInclusion(SB, (0.0, 0.0, 0.0), 0.5 * R)], (1,), MeshOptions(size="coarse"), cache_dir=cache)
     si_law = SI.diffusivity
-    tr = OctantTransport(dm.mesh, [si_law, si_law], [SI.c_max, SB.c_max], 0.0, domain=dm.domain)
+    tr = OctantTransport(dm.mesh, [si_law, si_law], [SI.c_max, SB.c_max], 0.0, domains=dm.domain)
     c_q = np.full((dm.mesh.n_tets, 4), 0.5 * SB.c_max)
     d, dprime = tr._coefficients(c_q)
     inc = dm.domain == 1
@@ -131,6 +138,6 @@ def test_per_domain_laws_use_each_domains_theta(cache) -> None:
     assert np.allclose(dprime[inc], si_law.derivative(0.5) / SB.c_max)
     # one law and one c_max everywhere: the same residual as the one-material system
     one = OctantTransport(dm.mesh, ConstantDiffusivity(1e-15), SI.c_max, 1e-6)
-    two = OctantTransport(dm.mesh, [ConstantDiffusivity(1e-15)] * 2, [SI.c_max] * 2, 1e-6, domain=dm.domain)
+    two = OctantTransport(dm.mesh, [ConstantDiffusivity(1e-15)] * 2, [SI.c_max] * 2, 1e-6, domains=dm.domain)
     y = np.linspace(0, 1, dm.mesh.n_points) * SI.c_max
     assert np.allclose(one.rhs(y, 0.0), two.rhs(y, 0.0))
