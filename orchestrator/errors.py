@@ -6,7 +6,7 @@ catch either. The CLI prints their message without a traceback and exits non-zer
 
 from models.errors import OctantError
 
-__all__ = ["OctantError", "RunNotFound", "SpecError", "StoreError", "SubmissionError"]
+__all__ = ["Interrupted", "OctantError", "RunNotFound", "SpecError", "StoreError", "SubmissionError", "raise_interrupted"]
 
 
 class SpecError(OctantError, ValueError):
@@ -23,3 +23,14 @@ class RunNotFound(StoreError, LookupError):
 
 class SubmissionError(OctantError, RuntimeError):
     """A batch submission (sbatch, ...) failed."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived (Ctrl-C, ``scancel``, a SLURM time limit): stop and record the run as interrupted."""
+
+
+def raise_interrupted(signum: int, frame: object = None) -> None:
+    """A signal handler turning SIGTERM (or SIGINT) into :class:`Interrupted`."""
+    import signal
+
+    raise Interrupted(f"interrupted by {signal.Signals(signum).name}")

@@ -35,8 +35,9 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
-from solvers.api import FIELD_UNITS, SCALAR_COLUMNS, FieldFrame
+from solvers.api import FIELD_UNITS, SCALAR_COLUMNS, SCALAR_DEFAULTS, FieldFrame
 
+from .claims import STALE_AFTER_S, boot_id, read_claim, umask
 from .errors import RunNotFound, StoreError
 from .runspec import RUN_META, RunSpec
 from .spec import NAME_PATTERN
@@ -48,14 +49,19 @@ __all__ = [
     "StoreSink",
     "atomic_write_bytes",
     "atomic_write_text",
+    "contained",
     "default_runs_dir",
+    "status_owner_alive",
 ]
 
 log = logging.getLogger(__name__)
 
 STATES = ("pending", "running", "done", "failed")
 RUN_ID_PATTERN = re.compile(r"^[0-9a-f]{12}$")
-STALE_AFTER_S = 600.0
+#: result files and folders of an attempt (what a forced rerun stages and swaps in)
+RESULT_FILES = ("fields.pvd", "scalars.csv", "provenance.json")
+RESULT_DIRS = ("fields", "images")
+STAGING = ".staging"
 
 
 def default_runs_dir() -> Path:
@@ -73,6 +79,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~umask())  # mkstemp creates 0600: give the mode a plain open() would
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -114,17 +121,20 @@ class StoreSink:
     forwards to an optional callback (progress bar / log lines).
     """
 
-    def __init__(self, run: Run, *, on_progress=None, heartbeat_s: float = 10.0):
+    def __init__(self, run: Run, *, on_progress=None, heartbeat_s: float = 10.0, root: Path | None = None):
         self.run = run
+        self.root = Path(root) if root is not None else run.path  # a staging folder for a forced rerun
+        self.root.mkdir(parents=True, exist_ok=True)
         self.frames: list[tuple[float, float, str]] = []
         self._on_progress = on_progress
         self._heartbeat_s = heartbeat_s
         self._last_beat = 0.0
-        self._scalars = open(run.path / "scalars.csv", "w", encoding="utf-8", newline="")  # noqa: SIM115
+        self._scalars = open(self.root / "scalars.csv", "w", encoding="utf-8", newline="")  # noqa: SIM115
         self._scalars.write(",".join(SCALAR_COLUMNS) + "\n")
         self._scalars.flush()
 
     def write_scalars(self, row: dict[str, float]) -> None:
+        row = {**SCALAR_DEFAULTS, **row}
         missing = [c for c in SCALAR_COLUMNS if c not in row]
         if missing:
             raise StoreError(f"scalar row lacks columns {missing}")
@@ -139,7 +149,7 @@ class StoreSink:
                 raise StoreError(f"field {name!r} has {np.asarray(values).shape[0]} values for {len(frame.points)} points")
         index = len(self.frames)
         relative = f"fields/{index:04d}.vtu"
-        target = self.run.path / relative
+        target = self.root / relative
         target.parent.mkdir(exist_ok=True)
         mesh = meshio.Mesh(
             points=np.asarray(frame.points, dtype=float),
@@ -165,15 +175,19 @@ class StoreSink:
             "  </Collection>\n"
             "</VTKFile>\n"
         )
-        atomic_write_text(self.run.path / "fields.pvd", text)
+        atomic_write_text(self.root / "fields.pvd", text)
 
     def progress(self, time_s: float, dod: float, step: float) -> None:
+        self.heartbeat()
+        if self._on_progress is not None:
+            self._on_progress(time_s, dod, step)
+
+    def heartbeat(self) -> None:
+        """Refresh the run's heartbeat (at most every ``heartbeat_s`` s); solvers call it during set-up too."""
         now = time.monotonic()
         if now - self._last_beat >= self._heartbeat_s:
             self._last_beat = now
             self.run.heartbeat()
-        if self._on_progress is not None:
-            self._on_progress(time_s, dod, step)
 
     def close(self) -> None:
         if not self._scalars.closed:
@@ -223,49 +237,78 @@ class Run:
     def state(self) -> str:
         return str(self.status.get("state", "pending"))
 
+    def read_status(self) -> dict[str, Any]:
+        """status.json, or ``{"state": "failed", "damaged": ...}`` when it cannot be read (never raises)."""
+        try:
+            return self.status
+        except StoreError as exc:
+            return {"state": "failed", "error": str(exc), "damaged": True}
+
     def update_status(self, **fields: Any) -> dict[str, Any]:
-        """Merge ``fields`` into status.json (atomically) and return the new status."""
-        status = self.status
+        """Merge ``fields`` into status.json (atomically) and return the new status.
+
+        A damaged status.json is replaced (its content is lost; the run is being rewritten anyway).
+        """
+        status = self.read_status()
+        if status.pop("damaged", False):
+            log.warning("%s: replacing a damaged status.json", self.path)
+            status = {"state": status["state"]}
         status.update(fields)
         _write_json(self.path / "status.json", status)
         return status
 
-    def mark_running(self) -> None:
+    def mark_running(self, *, staged: bool = False) -> int:
+        """Start an attempt: count it (``attempts``) and record who runs it; return its number.
+
+        ``staged`` (a forced rerun of a ``done`` run, written aside): the state stays ``done``, so
+        the old result remains valid until the new one is swapped in.
+        """
         now = _now()
-        self.update_status(
-            state="running", started=now, heartbeat=now, finished=None, error=None, host=socket.gethostname(), pid=os.getpid()
-        )
+        attempt = int(self.read_status().get("attempts") or 0) + 1
+        owner = {"host": socket.gethostname(), "pid": os.getpid(), "boot_id": boot_id(), "heartbeat": now}
+        job = _slurm_job_from_env()
+        if job:
+            owner["slurm_job"] = job
+        if staged:
+            self.update_status(attempts=attempt, rerun_started=now, rerun_error=None, **owner)
+        else:
+            self.update_status(
+                state="running", attempts=attempt, started=now, finished=None, error=None, interrupted=None, **owner
+            )
+        return attempt
 
     def mark_done(self) -> None:
-        self.update_status(state="done", finished=_now(), heartbeat=_now(), error=None)
+        rerun = self.read_status().get("rerun_started")
+        extra = {"started": rerun, "rerun_started": None} if rerun else {}  # a staged rerun was swapped in
+        self.update_status(
+            state="done", finished=_now(), heartbeat=_now(), error=None, interrupted=None, rerun_error=None, **extra
+        )
 
-    def mark_failed(self, error: str) -> None:
-        self.update_status(state="failed", finished=_now(), heartbeat=_now(), error=str(error))
+    def mark_failed(self, error: str, *, interrupted: bool = False) -> None:
+        self.update_status(state="failed", finished=_now(), heartbeat=_now(), error=str(error), interrupted=interrupted or None)
 
     def heartbeat(self) -> None:
         self.update_status(heartbeat=_now())
 
     def is_stale(self, timeout_s: float = STALE_AFTER_S) -> bool:
-        """True for a ``running`` run whose heartbeat is older than ``timeout_s`` or whose local process is gone."""
-        status = self.status
+        """True for a ``running`` run whose executing process is gone.
+
+        With a claim file (see :mod:`orchestrator.claims`): its owner is dead on this host, or has not
+        renewed it for ``timeout_s`` seconds on another host. Without one (a run from before claims, or
+        a process killed after releasing it): the status' local PID is gone or its heartbeat is older
+        than ``timeout_s``.
+        """
+        status = self.read_status()
         if status.get("state") != "running":
             return False
-        if status.get("host") == socket.gethostname() and status.get("pid"):
-            try:
-                os.kill(int(status["pid"]), 0)
-            except ProcessLookupError:
-                return True
-            except (PermissionError, ValueError):
-                pass
-        beat = status.get("heartbeat") or status.get("started")
-        if not beat:
-            return True
-        age = (datetime.now(timezone.utc) - datetime.fromisoformat(beat)).total_seconds()
-        return age > timeout_s
+        claim = read_claim(self.path)
+        if claim is not None:
+            return not claim.owner_alive(timeout_s)
+        return not status_owner_alive(status, timeout_s)
 
     # results -----------------------------------------------------------------------------------
-    def write_provenance(self, data: dict[str, Any]) -> None:
-        _write_json(self.path / "provenance.json", data)
+    def write_provenance(self, data: dict[str, Any], root: Path | None = None) -> None:
+        _write_json(Path(root or self.path) / "provenance.json", data)
 
     @property
     def provenance(self) -> dict[str, Any]:
@@ -283,45 +326,138 @@ class Run:
         """A fresh result sink (truncates scalars.csv; fields are replaced frame by frame)."""
         return StoreSink(self, **kwargs)
 
-    def scalars(self) -> dict[str, np.ndarray]:
-        """Columns of scalars.csv as float arrays (empty arrays if there is none yet)."""
-        path = self.path / "scalars.csv"
+    def scalars(self, root: Path | None = None) -> dict[str, np.ndarray]:
+        """Columns of scalars.csv (under ``root``, default the run) as float arrays (empty if none yet)."""
+        path = Path(root or self.path) / "scalars.csv"
         if not path.exists():
             return {c: np.empty(0) for c in SCALAR_COLUMNS}
         lines = path.read_text(encoding="utf-8").splitlines()
         if not lines:
             return {c: np.empty(0) for c in SCALAR_COLUMNS}
         header = lines[0].split(",")
-        rows = []
-        for line in lines[1:]:
+        rows, bad = [], []
+        for number, line in enumerate(lines[1:], start=2):
             parts = line.split(",")
-            if len(parts) != len(header):
-                continue  # an incomplete last line of a crashed run
             try:
+                if len(parts) != len(header):
+                    raise ValueError
                 rows.append([float(p) for p in parts])
             except ValueError:
-                continue
+                bad.append(number)
+        damaged = [n for n in bad if n != len(lines)]  # an incomplete LAST line is normal (a crash, a live run)
+        if damaged:
+            log.warning(
+                "%s: %d malformed line(s) skipped (line %s); the file is damaged: rerun the run (octant run --force)",
+                path, len(damaged), ", ".join(map(str, damaged[:5])) + (", ..." if len(damaged) > 5 else ""),
+            )
         table = np.array(rows, dtype=float).reshape(-1, len(header))
         return {name: table[:, i] for i, name in enumerate(header)}
 
-    def field_steps(self) -> list[tuple[float, Path]]:
-        """(time [s], vtu path) of every stored field frame, from fields.pvd."""
-        pvd = self.path / "fields.pvd"
+    def field_steps(self, root: Path | None = None) -> list[tuple[float, Path]]:
+        """(time [s], vtu path) of every stored field frame, from fields.pvd (under ``root``, default the run).
+
+        Raises :class:`StoreError` if fields.pvd names a file outside the run directory (a
+        tampered or foreign file: ``../../etc/passwd`` is never followed).
+        """
+        root = Path(root or self.path)
+        pvd = root / "fields.pvd"
         if not pvd.exists():
             return []
         text = pvd.read_text(encoding="utf-8")
         steps = re.findall(r'<DataSet\s+timestep="([^"]+)"[^>]*file="([^"]+)"', text)
-        return [(float(t), self.path / f) for t, f in steps]
+        return [(float(t), contained(root, f, what=f"{pvd}: data set")) for t, f in steps]
 
     def reset(self) -> None:
-        """Remove results (fields, scalars, provenance, images, log) before a rerun; keep the spec."""
-        for name in ("fields", "images"):
-            shutil.rmtree(self.path / name, ignore_errors=True)
-        for name in ("fields.pvd", "scalars.csv", "provenance.json", "log.txt"):
-            (self.path / name).unlink(missing_ok=True)
-        old = self.status
-        kept = {k: v for k, v in old.items() if k.startswith("slurm_")}  # where the batch job logs are
-        _write_json(self.path / "status.json", {"state": "pending", "created": old.get("created", _now()), **kept})
+        """Remove results (fields, scalars, provenance, images, staging) before a rerun; keep spec and log.
+
+        The status is made non-``done`` first, so a kill in the middle never leaves a ``done`` run
+        without results; ``created``, ``attempts`` and the SLURM fields are kept. The log is kept:
+        attempts append to it.
+        """
+        old = self.read_status()
+        kept = {k: v for k, v in old.items() if k.startswith("slurm_") or k in ("attempts", "created")}
+        kept.setdefault("created", _now())
+        if old.get("damaged"):
+            log.warning("%s: replacing a damaged status.json", self.path)
+        _write_json(self.path / "status.json", {**kept, "state": "pending"})
+        self.clear_results()
+
+    def clear_results(self, root: Path | None = None) -> None:
+        """Delete the result files under ``root`` (default: the run directory) and leftover staging."""
+        root = Path(root) if root is not None else self.path
+        for name in RESULT_DIRS:
+            shutil.rmtree(root / name, ignore_errors=True)
+        for name in RESULT_FILES:
+            (root / name).unlink(missing_ok=True)
+        if root == self.path:
+            for leftover in self.path.glob(f"{STAGING}*"):
+                shutil.rmtree(leftover, ignore_errors=True)
+
+    @property
+    def staging_dir(self) -> Path:
+        """Where a forced rerun of a ``done`` run writes its results until they are swapped in."""
+        return self.path / STAGING
+
+    def swap_in(self, staging: Path) -> None:
+        """Replace the run's results by those in ``staging`` (a forced rerun that succeeded).
+
+        The state is set to ``running`` for the few renames, so a crash in between leaves a
+        resumable run, never a ``done`` run with mixed results; the caller marks it done after.
+        """
+        self.update_status(state="running")
+        retired = self.path / f"{STAGING}.old"
+        shutil.rmtree(retired, ignore_errors=True)
+        retired.mkdir()
+        for name in (*RESULT_FILES, *RESULT_DIRS):
+            if (self.path / name).exists():
+                os.rename(self.path / name, retired / name)
+        for name in (*RESULT_FILES, *RESULT_DIRS):
+            if (staging / name).exists():
+                os.rename(staging / name, self.path / name)
+        shutil.rmtree(retired, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def contained(root: Path, relative: str | Path, *, what: str = "path") -> Path:
+    """``root / relative`` resolved, refusing anything that escapes ``root`` (``..``, absolute, symlinks)."""
+    root = Path(root).resolve()
+    target = (root / relative).resolve()
+    if target != root and root not in target.parents:
+        raise StoreError(f"{what} {str(relative)!r} points outside {root}; refusing to follow it")
+    return target
+
+
+def _slurm_job_from_env() -> str | None:
+    """``<array job>_<task>`` (as ``squeue -r`` lists it) or the job id, inside a SLURM job."""
+    array, task = os.environ.get("SLURM_ARRAY_JOB_ID"), os.environ.get("SLURM_ARRAY_TASK_ID")
+    if array and task:
+        return f"{array}_{task}"
+    return os.environ.get("SLURM_JOB_ID") or None
+
+
+def status_owner_alive(status: dict[str, Any], timeout_s: float = STALE_AFTER_S) -> bool:
+    """Whether the process a ``running`` status names may still run it (no claim file to ask).
+
+    A local PID that is gone (or a different boot) means dead; otherwise a heartbeat older than
+    ``timeout_s`` does.
+    """
+    if status.get("host") == socket.gethostname() and status.get("pid"):
+        if status.get("boot_id") and boot_id() and status["boot_id"] != boot_id():
+            return False
+        try:
+            os.kill(int(status["pid"]), 0)
+        except ProcessLookupError:
+            return False
+        except (PermissionError, ValueError, OverflowError):
+            pass
+    beat = status.get("heartbeat") or status.get("started")
+    if not beat:
+        return False
+    try:
+        age = (datetime.now(timezone.utc) - datetime.fromisoformat(str(beat))).total_seconds()
+    except ValueError:
+        return False
+    return age <= timeout_s
 
 
 # --------------------------------------------------------------------------------------------------
@@ -390,4 +526,12 @@ class RunStore:
                 raise RunNotFound(
                     f"run id prefix {ref_text!r} is ambiguous: {', '.join(m.study + '/' + m.run_id for m in matches)}"
                 )
-        raise RunNotFound(f"no run {ref_text!r} in {self.root} (give a run directory, a run id or a unique id prefix)")
+        if re.fullmatch(r"[0-9a-f]{1,3}", ref_text):
+            raise RunNotFound(
+                f"run id prefix {ref_text!r} is too short: a prefix needs at least 4 characters (run ids are 12 hex"
+                " digits; see octant status)"
+            )
+        raise RunNotFound(
+            f"no run {ref_text!r} in {self.root} (give a run directory, a run id or a unique id prefix of 4+"
+            " characters; see octant status)"
+        )

@@ -49,7 +49,7 @@ def test_plan_builds_the_documented_model():
         'model.component("comp1").physics("solid").feature("lemm1").create("eiel1", "ExternalStrain", 3)',
         'model.component("comp1").physics("solid").feature("lemm1").feature("eiel1").set("StrainInput", "StrainTensor")',
         'model.component("comp1").physics("solid").feature("lemm1").feature("eiel1").set("eext", new String[]{'
-        '"Omega*(c-c_ref)/3", "0", "0", "0", "Omega*(c-c_ref)/3", "0", "0", "0", "Omega*(c-c_ref)/3"})',
+        '"Omega_loc*(c-c_ref)/3", "0", "0", "0", "Omega_loc*(c-c_ref)/3", "0", "0", "0", "Omega_loc*(c-c_ref)/3"})',
         'model.component("comp1").physics("solid").create("sym1", "SymmetrySolid", 2)',
         'model.component("comp1").physics("solid").feature("sym1").selection().named("pln")',
         'model.component("comp1").mesh("mesh1").create("ftet1", "FreeTet")',
@@ -76,12 +76,14 @@ def test_parameters_and_flux_follow_the_model():
     params = {c.chain[1][1][0]: c.chain[1][1][1] for c in plan.calls if c.chain[0][0] == "param"}
     assert params["R"] == "4.11e-06[m]"
     assert float(params["c_max"].split("[")[0]) == pytest.approx(MODEL.c_max)
-    assert params["Omega"] == "9e-06[m^3/mol]" and params["nu_p"] == "0.22"
+    assert params["Omega"] == "9e-06[m^3/mol]" and params["nu_p"] == "0.22" and params["E_p"] == "80000000000.0[Pa]"
+    variables = {c.chain[-1][1][0]: c.chain[-1][1][1] for c in plan.calls if c.chain[1][0] == "variable" and c.chain[-1][0] == "set"}
+    assert variables["E_loc"] == "E_p" and variables["rho_loc"] == "rho_p" and variables["Omega_loc"] == "Omega"
     # J_in = i_m rho V / (F A) with V and A integrated over the discrete geometry: check the formula
     # with the exact octant (V/A = R/3) against the model's own flux
-    j = [c for c in plan.calls if c.chain[-1][1][:1] == ("J_in",)][0].chain[-1][1][1]
-    assert j == "i_m*rho_p*intop1(1)/(F_const*intop2(1))"
-    value = eval(j.replace("intop1(1)", "V").replace("intop2(1)", "A"),  # noqa: S307 - our own formula
+    j = variables["J_in"]
+    assert j == "i_m*intop1(rho_loc)/(F_const*intop2(1))"
+    value = eval(j.replace("intop1(rho_loc)", "rho_p*V").replace("intop2(1)", "A"),  # noqa: S307 - our own formula
                  {"i_m": 100.0, "rho_p": 2330.0, "F_const": 96485.33212, "V": MODEL.radius / 3, "A": 1.0})
     assert value == pytest.approx(MODEL.surface_flux(), rel=1e-6)
 

@@ -112,3 +112,8 @@ def test_every_table_entry_cites_its_source(family):
         for group, names in groups.items():
             for prop in names:
                 assert f"prop:{group}/{prop}" in INDEX[typ]["properties"], f"{typ}.prop({group}).{prop}"
+
+
+def test_every_node_kind_of_the_table_cites_its_source():
+    assert set(api_table.NODE_SOURCES) == set(api_table.NODES)
+    assert all(text.strip() for text in api_table.NODE_SOURCES.values())

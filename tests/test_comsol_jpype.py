@@ -38,6 +38,10 @@ from solvers.comsol.builder import apply_plan, build_plan
 from solvers.comsol.worker import to_java
 proxy = jpype.JClass("octant.testing.RecordingProxy")
 model = LithiationModel(radius=4.11e-6, material=get_preset("Si"), specific_current=100.0)
+if sys.argv[3] == "options":  # inclusions, elastoplasticity with hardening, stress-driven diffusion
+    sys.path.insert(0, sys.argv[2] + "/tests")
+    from test_comsol_options import paper_model
+    model = paper_model(hardening=2e9, stress_driven_diffusion=True)
 plan = build_plan(model, OutputRequest(dods=(0.5,)), Numerics(), results_dir="/r")
 out = {"n_plan": len(plan.calls)}
 try:
@@ -52,15 +56,37 @@ print(json.dumps(out))
 
 
 @pytest.fixture(scope="module")
-def replay(tmp_path_factory) -> dict:
-    classes = tmp_path_factory.mktemp("classes")
+def classes(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("classes")
     sources = [str(p) for p in STUBS.rglob("*.java")]
-    subprocess.run([JAVAC, "-d", str(classes), *sources], check=True, capture_output=True, timeout=180)
+    subprocess.run([JAVAC, "-d", str(out), *sources], check=True, capture_output=True, timeout=180)
+    return out
+
+
+def _replay(classes: Path, case: str) -> dict:
     proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(classes), str(HERE.parent)], capture_output=True, text=True, timeout=180
+        [sys.executable, "-c", SCRIPT, str(classes), str(HERE.parent), case], capture_output=True, text=True, timeout=180
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def replay(classes) -> dict:
+    return _replay(classes, "plain")
+
+
+def test_option_calls_resolve_to_the_intended_overloads(classes):
+    """Booleans, ints and arrays of the inclusion/plasticity/migration calls keep their Java types."""
+    calls = _replay(classes, "options")["calls"]
+    for expected in (
+        "GeomFeature.set(String,boolean)",               # set("selresult", true), set("intbnd", true)
+        "PropFeature.set(String,boolean)",               # prop("TransportMechanism").set("Migration", true)
+        "PhysicsFeature.setIndex(String,int,int)",       # sp1 setIndex("z", 1, 0)
+        "SelectionFeature.set(String,boolean)",          # Adjacent set("exterior", true)
+        "PhysicsFeature.create(String,String,int)",      # lemm1 create("plsty1", "Plasticity", 3)
+    ):
+        assert expected in calls, expected
 
 
 def test_every_call_resolves_to_the_intended_overload(replay):

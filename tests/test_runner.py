@@ -64,8 +64,14 @@ def test_comsol_backend_without_comsol_fails_with_hint(tmp_path):
     assert "PATH" in run.status["error"]
 
 
-def test_rerun_after_failure_starts_clean(tmp_path):
+def test_rerun_after_failure_starts_clean_and_appends_the_log(tmp_path):
     run = prepare(tmp_path, "radial", DIVERGING)
     run_one(run.path, show_progress=False)
+    (run.path / "fields" / "9999.vtu").write_text("left over")
     assert run_one(run.path, show_progress=False) == "failed"
-    assert run.log_path.read_text().count("backend radial") == 1  # log.txt belongs to this attempt only
+    assert not (run.path / "fields" / "9999.vtu").exists()  # results are this attempt's only
+    log = run.log_path.read_text()
+    assert log.count("backend radial") == 2  # both attempts' logs are kept, each under its header
+    assert "===== octant attempt 1:" in log and "===== octant attempt 2:" in log
+    assert log.index("attempt 1:") < log.index("attempt 2:")
+    assert run.status["attempts"] == 2

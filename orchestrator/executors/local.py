@@ -13,8 +13,11 @@ finished run; otherwise plain log lines (``logging``), one per finished run.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
+import os
+import signal
 import sys
 import time
 from collections import deque
@@ -25,8 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..errors import SubmissionError
-from ..store import STALE_AFTER_S, Run
+from ..claims import STALE_AFTER_S, break_if_dead, read_claim
+from ..errors import StoreError, SubmissionError, raise_interrupted
+from ..store import Run
 from ..labels import format_changes
 from .plan import plan_runs
 
@@ -39,6 +43,9 @@ WORKER_DIED = (
     "killer, a segfault, or os._exit) before the run could record its own result; "
     "rerun it alone with 'octant run-one {path}' to see the crash"
 )
+INTERRUPTED = "interrupted (Ctrl-C): its worker was stopped; rerun the study to resume this run"
+#: seconds the workers get to record an interruption themselves before they are killed
+INTERRUPT_GRACE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -118,12 +125,34 @@ class LocalReport:
 
 
 # ------------------------------------------------------------------------------ worker side
-def _execute(run_dir: str, backend: str | None) -> tuple[str, float]:
+_in_task = False  # worker side: whether a run is executing (SIGTERM then interrupts it)
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    if _in_task:
+        raise_interrupted(signum, frame)  # run_one records the run as interrupted
+    os._exit(130)  # idle: nothing to record
+
+
+def _worker_init() -> None:
+    """Workers ignore SIGINT (the parent decides) and stop on SIGTERM (see :meth:`_Pool._interrupt`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _execute(run_dir: str, backend: str | None, if_not_done: bool = True) -> tuple[str, float]:
     """Worker entry point: run one run directory, return (final state, wall seconds)."""
+    global _in_task
     from ..runner import run_one
 
     started = time.perf_counter()
-    state = run_one(run_dir, backend=backend, show_progress=False)
+    _in_task = True
+    try:
+        state = run_one(run_dir, backend=backend, show_progress=False, if_not_done=if_not_done)
+    except KeyboardInterrupt:
+        os._exit(130)  # recorded by run_one; the parent is stopping the pool
+    finally:
+        _in_task = False
     return state, time.perf_counter() - started
 
 
@@ -196,18 +225,23 @@ def _label(run: Run) -> str:
     """``a=1, b=2`` from the run's swept values (short keys)."""
     try:
         changes = run.changes
-    except Exception:  # an unreadable run.json must not stop the executor
+    except (StoreError, TypeError, ValueError) as exc:  # an unreadable run.json must not stop the executor
+        log.warning("%s: no label for the progress line (%s)", run.path, exc)
         return ""
     return format_changes(changes) if changes else ""
 
 
 def _outcome(run: Run, label: str, state: str, wall_s: float) -> RunOutcome:
     detail = ""
-    if state != "done":
-        try:
-            detail = str(run.status.get("error") or "")
-        except Exception as exc:  # noqa: BLE001 - report, never raise
-            detail = f"status unreadable: {exc}"
+    status = run.read_status()
+    if state == "skipped":  # found claimed or done when its worker tried to claim it
+        claim = read_claim(run.path)
+        if status.get("state") == "done":
+            detail = "done: finished by another process"
+        else:
+            detail = f"running: claimed by {claim.describe() if claim else 'another process'}"
+    elif state != "done":
+        detail = str(status.get("error") or status.get("rerun_error") or "")
     return RunOutcome(run.path, run.study, run.run_id, state, label, detail, wall_s)
 
 
@@ -217,17 +251,30 @@ def _record_crash(run: Run) -> None:
     try:
         with open(run.log_path, "a", encoding="utf-8") as fh:
             fh.write(f"octant local executor: {message}\n")
-        run.mark_failed(message)
+        if break_if_dead(run.path) and run.read_status().get("state") == "running":
+            run.mark_failed(message)
     except OSError as exc:
         log.error("could not record the crash of %s: %s", run.path, exc)
+
+
+def _record_interrupt(run: Run) -> None:
+    """Mark a run whose worker was stopped by Ctrl-C as failed (interrupted), unless the worker did."""
+    try:
+        if break_if_dead(run.path) and run.read_status().get("state") == "running":
+            run.mark_failed(INTERRUPTED, interrupted=True)
+    except OSError as exc:
+        log.error("could not record the interruption of %s: %s", run.path, exc)
 
 
 class _Pool:
     """Runs a queue of runs through spawn process pools, isolating worker crashes."""
 
-    def __init__(self, jobs: int, backend: str | None, progress: _Progress, labels: dict[Path, str]):
+    def __init__(
+        self, jobs: int, backend: str | None, progress: _Progress, labels: dict[Path, str], if_not_done: bool = True
+    ):
         self.jobs = jobs
         self.backend = backend
+        self.if_not_done = if_not_done
         self.progress = progress
         self.labels = labels
         self.outcomes: dict[Path, RunOutcome] = {}
@@ -251,13 +298,13 @@ class _Pool:
     def _batch(self, queue: deque[Run], workers: int) -> list[Run]:
         """Drain ``queue`` through one pool; return the runs in flight if the pool broke."""
         started: dict[Future[tuple[str, float]], tuple[Run, float]] = {}
-        with ProcessPoolExecutor(max_workers=workers, mp_context=self._context) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=self._context, initializer=_worker_init) as pool:
             try:
                 while queue or started:
                     while queue and len(started) < workers:
                         run = queue.popleft()
                         try:
-                            future = pool.submit(_execute, str(run.path), self.backend)
+                            future = pool.submit(_execute, str(run.path), self.backend, self.if_not_done)
                         except BrokenProcessPool:
                             queue.appendleft(run)  # never started: back in line
                             raise
@@ -274,7 +321,11 @@ class _Pool:
                         except Exception as exc:  # noqa: BLE001 - an error outside run_one
                             run, t0 = started[future]
                             log.error("run %s raised in its worker: %s", run.path, exc)
-                            run.mark_failed(f"{type(exc).__name__}: {exc}")
+                            try:
+                                if break_if_dead(run.path):
+                                    run.mark_failed(f"{type(exc).__name__}: {exc}")
+                            except OSError as record_exc:
+                                log.error("could not record it (%s)", record_exc)
                             state, wall = "failed", time.perf_counter() - t0
                         run, _ = started.pop(future)
                         self._finish(run, state, wall)
@@ -282,7 +333,35 @@ class _Pool:
                         return [r for r, _ in started.values()]
             except BrokenProcessPool:  # raised by submit() when a worker died meanwhile
                 return [r for r, _ in started.values()]
+            except KeyboardInterrupt:
+                self._interrupt(pool, [r for r, _ in started.values()])
+                raise
         return []
+
+    def _interrupt(self, pool: ProcessPoolExecutor, in_flight: list[Run]) -> None:
+        """Ctrl-C: stop the workers now and leave their runs ``failed`` (interrupted), resumable.
+
+        Workers get SIGTERM, which ``run_one`` records itself; those still alive after
+        :data:`INTERRUPT_GRACE_S` (stuck in compiled code) are killed and their runs recorded here.
+        """
+        processes = list(getattr(pool, "_processes", {}).values())
+        for proc in processes:
+            with contextlib.suppress(OSError):
+                os.kill(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + INTERRUPT_GRACE_S
+        while time.monotonic() < deadline and any(read_claim(run.path) for run in in_flight):
+            time.sleep(0.05)  # each worker records its run and releases the claim
+        for proc in processes:  # workers survive an exception in a task: end them
+            if proc.is_alive():
+                proc.kill()
+            proc.join(2.0)
+        for run in in_flight:
+            _record_interrupt(run)
+        pool.shutdown(wait=False, cancel_futures=True)
+        log.warning(
+            "interrupted: %d run(s) in flight marked failed (interrupted); rerun the study to resume them",
+            len(in_flight),
+        )
 
 
 def run_local(
@@ -307,6 +386,9 @@ def run_local(
     runs = [Run(p) for p in run_dirs]
     plan = plan_runs(runs, force=force, stale_after_s=stale_after_s, queued_jobs=())
     labels = {run.path: _label(run) for run in runs}
+    for decision in plan.decisions:
+        if decision.reason.startswith("damaged"):
+            log.warning("%s: %s", decision.run.path, decision.reason)
     for decision in plan.skipped:
         run = decision.run
         log.debug("skip %s/%s %s: %s", run.study, run.run_id, labels[run.path], decision.reason)
@@ -317,7 +399,7 @@ def run_local(
     elif plan.skipped:
         log.info("nothing to run: %s", plan.summary())
     progress = _Progress(len(to_run), live=live)
-    pool = _Pool(workers, backend, progress, labels)
+    pool = _Pool(workers, backend, progress, labels, if_not_done=not force)
     try:
         pool.run(to_run)
     finally:

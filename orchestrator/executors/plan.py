@@ -3,10 +3,14 @@
 The run directory is the source of truth. A run is
 
 * ``done``: skipped unless ``force``;
-* ``running`` with a live process or a fresh heartbeat: skipped (someone is on it);
-  with a dead local process or a heartbeat older than ``stale_after_s``: run again (resumed);
+* ``running`` with a live claim (:mod:`orchestrator.claims`), a SLURM task still in the queue,
+  a live process or a fresh heartbeat: skipped (someone is on it); otherwise run again (resumed);
 * ``failed``: run again locally; for batch submission only with ``resubmit_failed``;
-* ``pending``: run, unless it is already waiting in the scheduler queue (``queued``).
+* ``pending``: run, unless it is already waiting in the scheduler queue (``queued``);
+* damaged (``status.json`` unreadable): reported, and treated as ``failed``.
+
+The plan is advisory: ``run_one`` re-checks each run when it claims it, so runs finished or
+claimed by another process meanwhile are skipped then.
 
 ``only_failed`` (``--resubmit-failed``) selects the failed runs and nothing else.
 """
@@ -82,7 +86,10 @@ def decide(
     ``job_ended``: the SLURM task that was running this ``running`` run has left the queue (see
     :func:`job_ended`), so its process is gone even if the heartbeat is still fresh.
     """
-    status = run.status
+    status = run.read_status()
+    if status.get("damaged"):  # reported, then treated as a failed (resumable) run
+        include = include_failed or only_failed
+        return Decision(run, "failed", include, f"damaged: {status.get('error')}" + ("; rerun" if include else ""))
     state = str(status.get("state", "pending"))
     job = status.get("slurm_job")
     if job and state in ("pending", "failed"):  # sent to SLURM and maybe still waiting there
@@ -94,7 +101,9 @@ def decide(
         if state == "failed":
             return Decision(run, state, True, "failed: resubmitted")
         return Decision(run, state, False, f"{state}: not failed")
-    stale = state == "running" and (job_ended or run.is_stale(stale_after_s))
+    in_queue = bool(job) and queued_jobs is not None and str(job) in queued_jobs
+    # a task the scheduler still lists is alive whatever its heartbeat says (long set-up, slow file system)
+    stale = state == "running" and (job_ended or (not in_queue and run.is_stale(stale_after_s)))
     if force:
         if state == "running" and not stale:
             return Decision(run, state, False, f"running: pid {status.get('pid')} on {status.get('host')}")

@@ -9,8 +9,11 @@ How a solve goes (:func:`solve`)::
       -> sink.write_scalars / sink.write_fields (the same run-store contract as the native solver)
 
 Modules, one job each: :mod:`.discovery` (find COMSOL), :mod:`.server` (``comsol mphserver``
-hand-shake), :mod:`.api_table` (the documented Java API as data), :mod:`.recording` (the checked
-recording double of that API, for tests), :mod:`.builder` (the model as a call plan),
+hand-shake), :mod:`.api_table` (the Java API octant uses, as data, each entry citing a
+COMSOL-written file or a documentation page), :mod:`.evidence` (the check of a model file against
+the index of what COMSOL itself writes), :mod:`.recording` (the checked recording double of the
+API, for tests), :mod:`.domains` (material domains and mechanics options of a model, checked),
+:mod:`.builder` (the model as a call plan),
 :mod:`.java_export` (the plan as a ``.java`` model file), :mod:`.batch` (SLURM scripts for
 ``comsol batch``), :mod:`.mphtxt` and :mod:`.spreadsheet` (COMSOL mesh and data files),
 :mod:`.results` (exports -> field frames and scalars), :mod:`.client` / :mod:`.worker` (the two

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from solvers.errors import SolverError
 
-__all__ = ["DOC_DATA_EXPORT", "DOC_MESH_EXPORT", "EXAMPLES", "FAMILIES", "IDX", "MESH_DEFAULTS", "MESH_EXPORT", "NODES", "PHYSICS_PROPS", "ApiError", "FeatureType", "Method", "java_kind", "java_literal"]
+__all__ = ["DOC_CYLINDER", "DOC_DATA_EXPORT", "DOC_MESH_EXPORT", "DOC_TDS_FLUX", "DOC_TDS_TRANSPORT", "EXAMPLES", "FAMILIES", "IDX", "MESH_DEFAULTS", "MESH_EXPORT", "NODE_SOURCES", "NODES", "PHYSICS_PROPS", "ApiError", "FeatureType", "Method", "java_kind", "java_literal"]
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,17 @@ EXAMPLES: dict[str, str] = {
     "hydrogen": "AICOMSOl:database/applications/Structural_Mechanics_Module/Diffusion_in_Solids/hydrogen_diffusion.java",
     "wire": "AICOMSOl:database/applications/Electrochemistry_Module/Electrochemical_Engineering/wire_electrode.java",
     "smp": "github catyugu/mpfem:cases/surface_mount_package_steady/surface_mount_package.java (COMSOL 6.2.0.290 export)",
+    "valve": "AICOMSOl:database/applications/Microfluidics_Module/Fluid_Flow/electrokinetic_valve.java",
+    "corrosion": "AICOMSOl:database/applications/Corrosion_Module/Galvanic_Corrosion/under_deposit_corrosion.java",
 }
+#: Documentation of the Cylinder geometry feature (``axistype`` cartesian + a 3-vector ``axis``).
+DOC_CYLINDER = "https://doc.comsol.com/6.4/doc/com.comsol.help.comsol/comsol_api_geom.48.079.html"
+#: Documentation of the Flux condition of Transport of Diluted Species: by default it prescribes the
+#: flux by diffusion AND migration (so a migration-form stress-driven flux keeps J0 the total flux).
+DOC_TDS_FLUX = "https://doc.comsol.com/6.2/doc/com.comsol.help.cfd/cfd_ug_chemsptrans.11.020.html"
+#: Documentation of the Transport Properties node of Transport of Diluted Species (temperature model
+#: input, electric potential V of the migration term; mobility from D and T by Nernst-Einstein).
+DOC_TDS_TRANSPORT = "https://doc.comsol.com/6.2/doc/com.comsol.help.cfd/cfd_ug_chemsptrans.11.011.html"
 
 #: Documentation of the Data export (``looplevelinput``: "all | first | last | manual ... on each level").
 DOC_DATA_EXPORT = "https://doc.comsol.com/6.3/doc/com.comsol.help.comsol/comsol_api_results.52.040.html"
@@ -152,7 +162,8 @@ FAMILIES: dict[str, dict[str, FeatureType]] = {
     "geometry": {
         "Sphere": FeatureType(_props("r", "pos", "selresult")),
         "Block": FeatureType(_props("size", "pos")),
-        "Cylinder": FeatureType(_props("r", "h", "pos", "axistype", "axis", "selresult")),
+        # axistype "cartesian" with a 3-vector axis: DOC_CYLINDER
+        "Cylinder": FeatureType(_props("r", "h", "pos", "axis", "selresult", axistype=frozenset({"cartesian"}))),
         "Intersection": FeatureType(_props("intbnd", "selresult")),
         "Union": FeatureType(_props("intbnd", "selresult")),
     },
@@ -160,13 +171,15 @@ FAMILIES: dict[str, dict[str, FeatureType]] = {
         "Box": FeatureType(_BOX),
         "Union": FeatureType(_props("entitydim", "input")),
         "Complement": FeatureType(_props("entitydim", "input")),
+        "Adjacent": FeatureType(_props("entitydim", "input", "outputdim", "exterior", "interior")),
+        "Difference": FeatureType(_props("entitydim", "add", "subtract")),
     },
     "coupling": {
         "Integration": FeatureType(_props("opname")),
     },
     "physics": {
         "DilutedSpecies": FeatureType(
-            defaults={"cdm1": "ConvectionDiffusionMigration", "init1": "init", "nflx1": "NoFlux"},
+            defaults={"cdm1": "ConvectionDiffusionMigration", "init1": "init", "nflx1": "NoFlux", "sp1": "SpeciesCharges"},
             children="tds",
         ),
         "SolidMechanics": FeatureType(
@@ -178,9 +191,20 @@ FAMILIES: dict[str, dict[str, FeatureType]] = {
     "tds": {
         # the default "Transport Properties" feature cdm1: never created in a file, so cited by example
         "ConvectionDiffusionMigration": FeatureType(
-            _props("D_c"),
+            _props("D_c", "minput_temperature_src", "minput_temperature", "V"),
             source=f"default feature cdm1 of DilutedSpecies; {EXAMPLES['wire']}",
-            cited={"D_c": f"{EXAMPLES['wire']}: feature(\"cdm1\").set(\"D_c\", new String[]{{9 entries}})"},
+            cited={
+                "D_c": f"{EXAMPLES['wire']}: feature(\"cdm1\").set(\"D_c\", new String[]{{9 entries}})",
+                "minput_temperature_src": f"{EXAMPLES['valve']}: cdm1 set(\"minput_temperature_src\", \"userdef\") (with Migration)",
+                "minput_temperature": f"{EXAMPLES['valve']}: cdm1 set(\"minput_temperature\", \"T\")",
+                "V": f"{EXAMPLES['corrosion']}: Migration on, cdm1 set(\"V\", \"phil\"); {DOC_TDS_TRANSPORT}; {DOC_TDS_FLUX}",
+            },
+        ),
+        # the default "Species Charges" feature sp1 (charge numbers, with Migration)
+        "SpeciesCharges": FeatureType(
+            _props("z"),
+            source=f"default feature sp1 of DilutedSpecies; {EXAMPLES['valve']}",
+            cited={"z": f"{EXAMPLES['valve']}: feature(\"sp1\").setIndex(\"z\", \"z_c\", 0); {EXAMPLES['corrosion']}: setIndex(\"z\", 2, 0)"},
         ),
         "init": FeatureType(_props("initc")),
         "NoFlux": FeatureType(source="default feature nflx1 of DilutedSpecies (nothing set)"),
@@ -197,9 +221,11 @@ FAMILIES: dict[str, dict[str, FeatureType]] = {
     "lemm": {
         # the form COMSOL writes: vacancy_electromigration, lemm1 -> eiel1 StrainTensor / eext
         "ExternalStrain": FeatureType(_props("eext", StrainInput=frozenset({"StrainTensor"}))),
+        # COMSOL-written: lemm1 -> plsty1 with sigmags_mat/sigmags/Et_mat/Et (linear hardening is the
+        # default model: files that set Et never set IsotropicHardeningModel); PerfectlyPlastic is
+        # set in three AICOMSOl models (e.g. Nonlinear_Structural_Materials_Module plasticity examples)
         "Plasticity": FeatureType(
-            _props("sigmags_mat", "sigmags", "Et_mat", "Et",
-                   IsotropicHardeningModel=frozenset({"PerfectlyPlastic", "Linear"}))
+            _props("sigmags_mat", "sigmags", "Et_mat", "Et", IsotropicHardeningModel=frozenset({"PerfectlyPlastic"}))
         ),
     },
     "mesh": {
@@ -318,6 +344,43 @@ NODES: dict[str, dict[str, list[Method]]] = {
         "run": [Method(())],
         "label": [Method(("str",))],
     },
+}
+
+_H, _V, _W = EXAMPLES["hydrogen"], EXAMPLES["vacancy"], EXAMPLES["wire"]
+
+#: Where each node kind's methods come from (a COMSOL-written file that calls them, or the
+#: documentation): ``tests/test_comsol_evidence.py`` requires one for every kind of :data:`NODES`.
+NODE_SOURCES: dict[str, str] = {
+    "Model": f"{_H}: param(), component(), study(); {DOC_DATA_EXPORT}: result().export()",
+    "Params": f"{_H}: param().set(name, value) and set(name, value, description)",
+    "ComponentList": f"{_H}: component().create(\"comp1\", true)",
+    "Component": f"{_H}: geom(), mesh(), physics(), variable(); {_W}: cpl(), selection()",
+    "GeomList": f"{_H}: geom().create(\"geom1\", 2)",
+    "Geom": f"{_H}: create(tag, type), feature(tag), run()",
+    "GeomFeature": f"{_H}: set(name, value), selection(\"input\"), label(text)",
+    "GeomInput": f"{_H}: feature(\"dif1\").selection(\"input\").set(\"sq1\") (String... varargs)",
+    "SelectionList": f"{_W}: selection().create(\"sel1\", \"Explicit\")",
+    "CompSelection": "COMSOL-written Box/Union/Complement/Adjacent/Difference selections: IDX (set(name, value))",
+    "VariableList": f"{_H}: variable().create(\"var1\")",
+    "Variables": f"{_H}: set(name, expr, description); AICOMSOl models: variable(\"var2\").selection().geom(\"geom1\", 3)"
+                 ".named(\"geom1_r2_dom\") (per-domain variables)",
+    "CouplingList": f"{_W}: cpl().create(\"intop1\", \"Integration\")",
+    "Coupling": f"{_W}: cpl(\"intop1\").set(...), selection().geom(\"geom1\", 2), selection().named(...)",
+    "EntitySelection": f"{_W}: selection().geom(...).named(...); {_V}: selection().set(1, 2, 3, 4); all()",
+    "PhysicsList": f"{_H}: physics().create(\"solid\", \"SolidMechanics\", \"geom1\")",
+    "Physics": f"{_V}: create(tag, type, dim), feature(tag), prop(group)",
+    "PhysicsProp": f"{_V}: prop(\"StructuralTransientBehavior\").set(...); {EXAMPLES['valve']}: prop(\"TransportMechanism\").set(\"Migration\", true)",
+    "PhysicsFeature": f"{_V}: set, setIndex, selection(), feature(\"lemm1\").create(\"eiel1\", \"ExternalStrain\", 2)",
+    "MeshList": f"{_H}: mesh().create(\"mesh1\")",
+    "Mesh": f"{_H}: create(tag, type), feature(\"size\"), run(); {MESH_EXPORT}: export(filename)",
+    "MeshFeature": f"{_H}: feature(\"size\").set(\"hauto\", 2)",
+    "StudyList": f"{_H}: study().create(\"std1\")",
+    "Study": f"{_H}: create(\"time\", \"Transient\"), feature(\"time\"), createAutoSequences(\"all\"); run(): what mph's"
+             " Model.solve() calls on study nodes (mph 1.4, model.py)",
+    "StudyStep": f"{_H}: feature(\"time\").set(\"tlist\", ...)",
+    "Results": DOC_DATA_EXPORT,
+    "ExportList": DOC_DATA_EXPORT,
+    "Export": f"{DOC_DATA_EXPORT}: set(property, value), run()",
 }
 
 #: Property groups of physics interfaces reachable with ``prop(name)`` and their settings (all in the

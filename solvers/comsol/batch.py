@@ -92,11 +92,15 @@ def comsol_batch_script(
             f"the run directory {run_dir} contains whitespace, which #SBATCH --output lines cannot quote;"
             " use a --runs-dir without spaces"
         )
-    work = run_dir / "comsol"
-    q = shlex.quote
+    directives = _directives(run_dir, partition=partition, time=time, cpus=cpus, mem=mem)
+    return "#!/bin/bash\n" + "\n".join(directives) + "\n" + _body(run_dir, octant, comsol, cpus)
+
+
+def _directives(run_dir: Path, *, partition: str | None, time: str | None, cpus: int | None, mem: str | None) -> list[str]:
+    """The ``#SBATCH`` lines (no value may contain whitespace: SLURM cannot quote them)."""
     directives = [
         f"#SBATCH --job-name=octant-comsol-{run_dir.name}",
-        f"#SBATCH --output={work}/slurm-%j.out",
+        f"#SBATCH --output={run_dir / 'comsol'}/slurm-%j.out",
         "#SBATCH --ntasks=1",
         "#SBATCH -L comsol:1",
     ]
@@ -107,6 +111,13 @@ def comsol_batch_script(
             if any(ch.isspace() for ch in str(value)):
                 raise ValueError(f"--{flag} {value!r} contains whitespace")
             directives.append(f"#SBATCH --{flag}={value}")
+    return directives
+
+
+def _body(run_dir: Path, octant: str, comsol: str, cpus: int | None) -> str:
+    """The job's commands: export, compile (no stale class), batch, log check, import."""
+    q = shlex.quote
+    work = run_dir / "comsol"
     grep = _grep_args()
     body = f"""
 set -u
@@ -150,4 +161,4 @@ $OCTANT import-comsol "$WORK/fields.txt" --mesh "$WORK/mesh.mphtxt" --into "$RUN
     --batch-log "$WORK/batch.log" --exit-code "$status" || exit $(( status > 0 ? status : 4 ))
 exit "$status"
 """
-    return "#!/bin/bash\n" + "\n".join(directives) + "\n" + body.lstrip("\n")
+    return body.lstrip("\n")

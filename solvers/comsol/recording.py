@@ -93,6 +93,10 @@ class RecordingModel(RecordedNode):
             child = self._child_context(ctx, method, tag, *space[tag])
         elif method.action == "set":
             self._check_property(rendered, ctx, args[0], args[1])
+            if ctx.family == "geometry" and args[0] == "selresult" and args[1] is True:
+                # a geometry object's own domain selection, named as COMSOL names it (geom1_inc1_dom)
+                geom_tag, tag = (ctx.geom_key or ("", ""))[-1], ctx.key[-1]
+                self._tags.setdefault((("component", ctx.component or ""), "selection"), {})[f"{geom_tag}_{tag}_dom"] = (None, None)
         elif method.action == "named":
             space = self._tags.get((("component", ctx.component or ""), "selection"), {})
             if args[0] not in space:

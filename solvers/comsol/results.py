@@ -11,11 +11,13 @@ Mapping of COMSOL expressions to the run-store arrays of :data:`solvers.api.FIEL
 
 =====================================  ===================================================
 ``c``                                   ``c`` [mol/m^3] and ``theta`` = c / c_max
+``cmax_loc`` (several materials)         the local c_max of each node: theta = c / cmax_loc
 ``u``, ``v``, ``w``                     ``displacement`` [m] (3)
 ``solid.sx sy sz syz sxz sxy``          ``stress`` [Pa] (Voigt xx yy zz yz xz xy), ``hydrostatic``
                                         (mean normal stress) and ``max_principal_stress``
 ``solid.mises``                         ``von_mises`` [Pa] (else computed from the stress)
 ``solid.evol``                          ``volumetric_strain`` [-]
+``solid.epeGp`` (elastoplastic runs)     ``plastic_strain`` (equivalent plastic strain) [-]
 anything else (``T``, ``V``, ...)        stored under its COMSOL name, unchanged
 =====================================  ===================================================
 
@@ -38,6 +40,8 @@ from .mphtxt import TET2_TO_VTK, MphtxtMesh, tet_volumes
 from .spreadsheet import SpreadsheetData
 
 __all__ = [
+    "CMAX_COLUMN",
+    "PLASTIC_COLUMN",
     "LENGTH_UNITS",
     "ComsolResults",
     "ResultsError",
@@ -54,7 +58,11 @@ LENGTH_UNITS: dict[str, float] = {"m": 1.0, "cm": 1e-2, "mm": 1e-3, "um": 1e-6, 
 
 _STRESS = ("solid.sx", "solid.sy", "solid.sz", "solid.syz", "solid.sxz", "solid.sxy")
 _DISP = ("u", "v", "w")
-_KNOWN = {"c", "solid.mises", "solid.evol", *_STRESS, *_DISP}
+#: Column of the local c_max [mol/m^3] that a several-material model exports (one value per domain).
+CMAX_COLUMN = "cmax_loc"
+#: COMSOL's equivalent plastic strain (Gauss-point variable, as COMSOL's own plasticity plots use it).
+PLASTIC_COLUMN = "solid.epeGp"
+_KNOWN = {"c", CMAX_COLUMN, PLASTIC_COLUMN, "solid.mises", "solid.evol", *_STRESS, *_DISP}
 
 
 class ResultsError(SolverError, ValueError):
@@ -122,23 +130,60 @@ def _von_mises(stress: np.ndarray) -> np.ndarray:
 
 def scalar_row(
     time: float, c: np.ndarray, weights: np.ndarray, surface: np.ndarray, center: int, *,
-    c_max: float, c0: float, von_mises: np.ndarray | None, hydrostatic: np.ndarray | None,
+    c_max: float | np.ndarray, c0: float, von_mises: np.ndarray | None, hydrostatic: np.ndarray | None,
+    plastic_strain: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """One row of :data:`SCALAR_COLUMNS` from nodal values (``weights``: lumped nodal volumes)."""
-    mean_c = float(weights @ c / weights.sum())
+    """One row of :data:`SCALAR_COLUMNS` from nodal values (``weights``: lumped nodal volumes).
+
+    ``c_max`` is a number, or nodal values (several materials): then theta = c / c_max node by
+    node and DOD = int(c - c0) / int(c_max - c0) = int(c - c0) / sum_d (c_max,d - c0) V_d.
+    ``plastic_strain``: equivalent plastic strain (elastoplastic runs; else the max is 0).
+    """
+    cmax = np.broadcast_to(np.asarray(c_max, dtype=float), c.shape)
+    theta = c / cmax
     nan = float("nan")
-    row = {
+    values = {
         "time_s": float(time),
-        "dod": (mean_c - c0) / (c_max - c0),
-        "theta_mean": mean_c / c_max,
-        "theta_surface_max": float(c[surface].max() / c_max) if surface.size else nan,
-        "theta_center": float(c[center] / c_max),
+        "dod": float(weights @ (c - c0) / (weights @ (cmax - c0))),
+        "theta_mean": float(weights @ theta / weights.sum()),
+        "theta_surface_max": float(theta[surface].max()) if surface.size else nan,
+        "theta_center": float(theta[center]),
         "von_mises_max": float(von_mises.max()) if von_mises is not None else nan,
         "hydrostatic_min": float(hydrostatic.min()) if hydrostatic is not None else nan,
         "hydrostatic_max": float(hydrostatic.max()) if hydrostatic is not None else nan,
+        "plastic_strain_max": float(plastic_strain.max()) if plastic_strain is not None else 0.0,
     }
-    assert tuple(row) == SCALAR_COLUMNS
-    return row
+    missing = [k for k in SCALAR_COLUMNS if k not in values]
+    assert not missing, f"scalar_row does not compute {missing}"
+    return {k: values[k] for k in SCALAR_COLUMNS}
+
+
+def _point_data(col, names: list[str], unknown: list[str], cmax: float | np.ndarray | None) -> dict[str, np.ndarray]:
+    """The run-store point arrays of one stored time (``col(name)``: the column at the vertices)."""
+    pd: dict[str, np.ndarray] = {}
+    if "c" in names:
+        pd["c"] = col("c")
+        if cmax is not None:
+            pd["theta"] = pd["c"] / cmax
+    if all(n in names for n in _DISP):
+        pd["displacement"] = np.stack([col(n) for n in _DISP], axis=1)
+    stress = None
+    if all(n in names for n in _STRESS):
+        stress = np.stack([col(n) for n in _STRESS], axis=1)
+        pd["stress"] = stress
+        pd["hydrostatic"] = stress[:, :3].mean(axis=1)
+        pd["max_principal_stress"] = _principal_max(stress)
+    if "solid.mises" in names:
+        pd["von_mises"] = col("solid.mises")
+    elif stress is not None:
+        pd["von_mises"] = _von_mises(stress)
+    if "solid.evol" in names:
+        pd["volumetric_strain"] = col("solid.evol")
+    if PLASTIC_COLUMN in names:
+        pd["plastic_strain"] = col(PLASTIC_COLUMN)
+    for n in unknown:
+        pd[n] = col(n)
+    return pd
 
 
 def convert_results(
@@ -201,32 +246,14 @@ def convert_results(
                 values[mids[0]] = 0.5 * (values[mids[1]] + values[mids[2]])
             return values
 
-        pd: dict[str, np.ndarray] = {}
-        if "c" in names:
-            pd["c"] = col("c")
-            if c_max:
-                pd["theta"] = pd["c"] / c_max
-        if all(n in names for n in _DISP):
-            pd["displacement"] = np.stack([col(n) for n in _DISP], axis=1)
-        stress = None
-        if all(n in names for n in _STRESS):
-            stress = np.stack([col(n) for n in _STRESS], axis=1)
-            pd["stress"] = stress
-            pd["hydrostatic"] = stress[:, :3].mean(axis=1)
-            pd["max_principal_stress"] = _principal_max(stress)
-        if "solid.mises" in names:
-            pd["von_mises"] = col("solid.mises")
-        elif stress is not None:
-            pd["von_mises"] = _von_mises(stress)
-        if "solid.evol" in names:
-            pd["volumetric_strain"] = col("solid.evol")
-        for n in unknown:
-            pd[n] = col(n)
+        cmax: float | np.ndarray | None = col(CMAX_COLUMN) if CMAX_COLUMN in names else c_max
+        pd = _point_data(col, names, unknown, cmax)
         time = 0.0 if t is None else float(t)
         row = None
-        if "c" in pd and c_max:
-            row = scalar_row(time, pd["c"], weights, surface, center, c_max=c_max, c0=c0,
-                             von_mises=pd.get("von_mises"), hydrostatic=pd.get("hydrostatic"))
+        if "c" in pd and cmax is not None:
+            row = scalar_row(time, pd["c"], weights, surface, center, c_max=cmax, c0=c0,
+                             von_mises=pd.get("von_mises"), hydrostatic=pd.get("hydrostatic"),
+                             plastic_strain=pd.get("plastic_strain"))
             scalars.append(row)
         dod = row["dod"] if row else (float(dod_of_time(time)) if dod_of_time else 0.0)
         frames.append(FieldFrame(time=time, dod=dod, points=points, cells=cells, point_data=pd, cell_data=cell_data))

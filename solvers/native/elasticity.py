@@ -137,6 +137,8 @@ class ElasticityProblem:
         self.lam, self.mu, self.bulk = lam, mu, bulk  # floats when uniform
         self.lam_e, self.mu_e, self.bulk_e = (_per_element(x, m) for x in (lam, mu, bulk))
         self.scale_e = _per_element(1.0 if eigen_scale is None else eigen_scale, m)
+        #: per-element materials: the eigen field of the solves is x with e_v,T = eigen_scale_T x
+        self.per_element = np.ndim(lam) > 0 or eigen_scale is not None
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         if order == 2:
@@ -318,6 +320,14 @@ class ElasticityProblem:
         scatter = self._scatter[:, sl.start * p : sl.start * p + m * p]
         strain += (scatter @ eps.reshape(m * p, 6 * k)).reshape(self.n_field, 6, k)
         stress += (scatter @ sig.reshape(m * p, 6 * k)).reshape(self.n_field, 6, k)
+
+    def vertex_stress_of(self, u: np.ndarray, eigen_field: np.ndarray) -> np.ndarray:
+        """Nodal stresses [Pa] (n, 6) or (n, 6, k) from unknown vectors ``u`` (n_dofs,) / (n_dofs, k)
+        and the eigen fields (n,) / (n, k); one material or per-element materials."""
+        u = np.asarray(u, dtype=float)
+        if u.ndim == 1:
+            return self.nodal_fields(u, np.asarray(eigen_field, dtype=float))[1]
+        return self.nodal_fields(u, eigen_field)[1]
 
     def vertex_strain(self, displacement: np.ndarray) -> np.ndarray:
         """Total strain at the field nodes (see :meth:`nodal_fields`), (n, 6) or (n, 6, k)."""

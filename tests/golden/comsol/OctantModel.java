@@ -18,14 +18,15 @@ public class OctantModel {
     Model model = ModelUtil.create("Model");
     // Parameters (SI)
     model.param().set("R", "4.11e-06[m]", "Particle radius");
-    model.param().set("c_max", "311142.13259548036[mol/m^3]", "Maximum Li concentration");
     model.param().set("c0", "0.0[mol/m^3]", "Initial concentration");
     model.param().set("c_ref", "0.0[mol/m^3]", "Stress-free reference concentration");
     model.param().set("i_m", "100.0[A/kg]", "Specific current");
-    model.param().set("rho_p", "2330.0[kg/m^3]", "Density of the active material");
-    model.param().set("Omega", "9e-06[m^3/mol]", "Partial molar volume");
-    model.param().set("E_p", "80000000000.0[Pa]", "Young's modulus");
-    model.param().set("nu_p", "0.22", "Poisson's ratio");
+    model.param().set("T_K", "298.15[K]", "Temperature");
+    model.param().set("c_max", "311142.13259548036[mol/m^3]", "Maximum Li concentration, Si (matrix)");
+    model.param().set("rho_p", "2330.0[kg/m^3]", "Density, Si (matrix)");
+    model.param().set("Omega", "9e-06[m^3/mol]", "Partial molar volume, Si (matrix)");
+    model.param().set("E_p", "80000000000.0[Pa]", "Young's modulus, Si (matrix)");
+    model.param().set("nu_p", "0.22", "Poisson's ratio, Si (matrix)");
 
     // Component and geometry: the octant = Sphere(R) intersected with Block(R, R, R)
     model.component().create("comp1", true);
@@ -38,7 +39,7 @@ public class OctantModel {
     model.component("comp1").geom("geom1").feature("int1").selection("input").set(new String[]{"sph1", "blk1"});
     model.component("comp1").geom("geom1").run();
 
-    // Selections: the three symmetry planes and the spherical surface
+    // Selections: the three symmetry planes, the spherical surface, the material domains
     model.component("comp1").selection().create("plx", "Box");
     model.component("comp1").selection("plx").set("entitydim", 2);
     model.component("comp1").selection("plx").set("xmin", "-0.001*R");
@@ -73,7 +74,7 @@ public class OctantModel {
     model.component("comp1").selection("sph").set("entitydim", 2);
     model.component("comp1").selection("sph").set("input", new String[]{"pln"});
 
-    // Definitions: integration operators and variables (flux from the discrete V and A)
+    // Definitions: integration operators, per-domain material variables, the inward flux
     model.component("comp1").cpl().create("intop1", "Integration");
     model.component("comp1").cpl("intop1").selection().geom("geom1", 3);
     model.component("comp1").cpl("intop1").selection().all();
@@ -81,9 +82,16 @@ public class OctantModel {
     model.component("comp1").cpl("intop2").selection().geom("geom1", 2);
     model.component("comp1").cpl("intop2").selection().named("sph");
     model.component("comp1").variable().create("var1");
-    model.component("comp1").variable("var1").set("theta", "c/c_max", "State of charge");
-    model.component("comp1").variable("var1").set("D_Li", "((2e-17+(9.900000000000001e-16*(1.0+tanh((((c/c_max)-0.5)/0.05))))))*1[m^2/s]", "Diffusivity D(c), step law");
-    model.component("comp1").variable("var1").set("J_in", "i_m*rho_p*intop1(1)/(F_const*intop2(1))", "Inward molar flux on the sphere");
+    model.component("comp1").variable("var1").set("theta", "c/c_max", "State of charge, Si (matrix)");
+    model.component("comp1").variable("var1").set("D_Li", "((1e-17+(9.95e-16*(1.0+tanh((((c/c_max)-0.85)/0.02))))))*1[m^2/s]", "Diffusivity D(theta), step law, Si (matrix)");
+    model.component("comp1").variable("var1").set("rho_loc", "rho_p", "Density, Si (matrix)");
+    model.component("comp1").variable("var1").set("cmax_loc", "c_max", "Maximum Li concentration, Si (matrix)");
+    model.component("comp1").variable("var1").set("Omega_loc", "Omega", "Partial molar volume, Si (matrix)");
+    model.component("comp1").variable("var1").set("E_loc", "E_p", "Young's modulus, Si (matrix)");
+    model.component("comp1").variable("var1").set("nu_loc", "nu_p", "Poisson's ratio, Si (matrix)");
+    model.component("comp1").variable("var1").label("Material: Si (matrix)");
+    model.component("comp1").variable().create("var2");
+    model.component("comp1").variable("var2").set("J_in", "i_m*intop1(rho_loc)/(F_const*intop2(1))", "Inward molar flux on the sphere");
 
     // Transport of Diluted Species
     model.component("comp1").physics().create("tds", "DilutedSpecies", "geom1");
@@ -98,14 +106,14 @@ public class OctantModel {
     model.component("comp1").physics().create("solid", "SolidMechanics", "geom1");
     model.component("comp1").physics("solid").prop("StructuralTransientBehavior").set("StructuralTransientBehavior", "Quasistatic");
     model.component("comp1").physics("solid").feature("lemm1").set("E_mat", "userdef");
-    model.component("comp1").physics("solid").feature("lemm1").set("E", "E_p");
+    model.component("comp1").physics("solid").feature("lemm1").set("E", "E_loc");
     model.component("comp1").physics("solid").feature("lemm1").set("nu_mat", "userdef");
-    model.component("comp1").physics("solid").feature("lemm1").set("nu", "nu_p");
+    model.component("comp1").physics("solid").feature("lemm1").set("nu", "nu_loc");
     model.component("comp1").physics("solid").feature("lemm1").set("rho_mat", "userdef");
-    model.component("comp1").physics("solid").feature("lemm1").set("rho", "rho_p");
+    model.component("comp1").physics("solid").feature("lemm1").set("rho", "rho_loc");
     model.component("comp1").physics("solid").feature("lemm1").create("eiel1", "ExternalStrain", 3);
     model.component("comp1").physics("solid").feature("lemm1").feature("eiel1").set("StrainInput", "StrainTensor");
-    model.component("comp1").physics("solid").feature("lemm1").feature("eiel1").set("eext", new String[]{"Omega*(c-c_ref)/3", "0", "0", "0", "Omega*(c-c_ref)/3", "0", "0", "0", "Omega*(c-c_ref)/3"});
+    model.component("comp1").physics("solid").feature("lemm1").feature("eiel1").set("eext", new String[]{"Omega_loc*(c-c_ref)/3", "0", "0", "0", "Omega_loc*(c-c_ref)/3", "0", "0", "0", "Omega_loc*(c-c_ref)/3"});
     model.component("comp1").physics("solid").create("sym1", "SymmetrySolid", 2);
     model.component("comp1").physics("solid").feature("sym1").selection().named("pln");
 
