@@ -60,7 +60,7 @@ LAW_THETA_MAX = 1.2
 #: dimension -> (smallest non-zero magnitude, largest magnitude), SI. Far outside anything physical,
 #: but inside what double precision survives through the solvers (c_max, fluxes, stresses, times).
 HARD_RANGES: dict[str, tuple[float, float]] = {
-    "length": (1e-12, 1.0),
+    "length": (1e-12, 1e3),
     "time": (1e-9, 1e12),
     "diffusivity": (1e-40, 1.0),
     "pressure": (1e-6, 1e15),
