@@ -53,6 +53,8 @@ from .errors import ModelError
 
 __all__ = [
     "crank_concentration",
+    "hill_sphere_pressure",
+    "hill_sphere_stresses",
     "mean_concentration_inside",
     "quasi_steady_stresses",
     "radial_stresses",
@@ -189,3 +191,40 @@ def quasi_steady_stresses(
         "hydrostatic": s * (1.0 - 5.0 * x**2 / 3.0),
         "s": np.asarray(s),
     }
+
+
+# --------------------------------------------------------------------------------------------------
+# Hill's elastic-perfectly-plastic thick-walled sphere under internal pressure
+# (R. Hill, The Mathematical Theory of Plasticity, Oxford 1950, ch. V.3)
+# --------------------------------------------------------------------------------------------------
+def hill_sphere_pressure(plastic_radius: float, *, a: float, b: float, yield_stress: float) -> float:
+    """Internal pressure p [Pa] at which the plastic zone of a hollow sphere a < r < b (Tresca = von
+    Mises in spherical symmetry, yield stress sigma_Y [Pa]) reaches radius c = ``plastic_radius``:
+
+        p = 2 sigma_Y ln(c / a) + (2 sigma_Y / 3) (1 - c^3 / b^3),   a <= c <= b.
+
+    At c = a it is the first-yield pressure (2 sigma_Y / 3)(1 - a^3/b^3).
+    """
+    c = float(plastic_radius)
+    if not (0 < a <= c <= b):
+        raise ModelError(f"need 0 < a <= c <= b, got a={a!r}, c={c!r}, b={b!r}")
+    return 2.0 * yield_stress * np.log(c / a) + 2.0 * yield_stress / 3.0 * (1.0 - c**3 / b**3)
+
+
+def hill_sphere_stresses(
+    r: np.ndarray | float, *, plastic_radius: float, a: float, b: float, yield_stress: float
+) -> dict[str, np.ndarray]:
+    """Radial and hoop stresses [Pa] of Hill's partly plastic hollow sphere at radii ``r`` [m].
+
+    Plastic zone (r <= c): sigma_r = -2 sY ln(c/r) - (2 sY/3)(1 - c^3/b^3), sigma_t = sigma_r + sY;
+    elastic zone (r >= c): sigma_r = -(2 sY c^3 / (3 b^3)) (b^3/r^3 - 1),
+    sigma_t = (2 sY c^3 / (3 b^3)) (b^3 / (2 r^3) + 1). Statically determined: independent of E, nu.
+    """
+    r = np.asarray(r, dtype=float)
+    c, sy = float(plastic_radius), float(yield_stress)
+    k = 2.0 * sy * c**3 / (3.0 * b**3)
+    with np.errstate(divide="ignore"):
+        sr_p = -2.0 * sy * np.log(c / r) - 2.0 * sy / 3.0 * (1.0 - c**3 / b**3)
+    sr = np.where(r <= c, sr_p, -k * (b**3 / r**3 - 1.0))
+    st = np.where(r <= c, sr_p + sy, k * (b**3 / (2.0 * r**3) + 1.0))
+    return {"sigma_r": sr, "sigma_t": st}

@@ -13,8 +13,12 @@ Depth of discharge
     DOD(t) = integral(c - c0) dV / ((c_max - c0) V) = (1 - theta0)^-1 * i_m t / capacity.
 
 Mechanics
-    small strain, isotropic linear elasticity, eigenstrain (Omega/3)(c - c_ref) I, rollers on the
-    planes x=0, y=0, z=0, traction-free sphere; quasi-static at each time.
+    small strain, eigenstrain (Omega/3)(c - c_ref) I, rollers on the planes x=0, y=0, z=0,
+    traction-free sphere; quasi-static at each time. ``mechanics`` (:class:`MechanicsOptions`):
+    isotropic linear elasticity (default, the paper) or J2 elastic-(perfectly-)plastic flow with
+    yield stress sigma_Y(theta) and optional linear isotropic hardening; E, nu, sigma_Y may be laws
+    of theta. Optional stress-driven diffusion J = -D (grad c - Omega c / (R T) grad sigma_h) at the
+    absolute ``temperature`` T [K].
 """
 
 from __future__ import annotations
@@ -22,11 +26,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .constants import FARADAY
+from .constants import FARADAY, GAS_CONSTANT
 from .errors import ModelError
+from .laws import PropertyLaw, is_law
 from .materials import Material
 
-__all__ = ["LithiationModel", "StopCondition"]
+__all__ = ["CONSTITUTIVE_CHOICES", "LithiationModel", "MechanicsOptions", "StopCondition"]
+
+CONSTITUTIVE_CHOICES = ("elastic", "elastoplastic")
 
 StopKind = Literal["dod", "time", "surface_theta"]
 
@@ -37,6 +44,57 @@ class StopCondition:
 
     kind: StopKind = "dod"
     value: float = 1.0
+
+
+@dataclass(frozen=True)
+class MechanicsOptions:
+    """How the particle deforms and whether stress drives Li.
+
+    Attributes
+    ----------
+    constitutive: ``elastic`` (default; isotropic linear elasticity, the paper) or ``elastoplastic``
+        (small-strain J2 flow, radial return, consistent tangent).
+    yield_stress: sigma_Y [Pa], a number or a law of theta; elastoplastic only. ``None`` takes the
+        material's ``yield_stress``.
+    hardening_modulus: H [Pa] >= 0 of linear isotropic hardening, sigma_y = sigma_Y + H eps_p
+        (0: perfectly plastic); elastoplastic only.
+    stress_driven_diffusion: two-way coupling J = -D (grad c - Omega c/(R T) grad sigma_h).
+    """
+
+    constitutive: str = "elastic"
+    yield_stress: float | PropertyLaw | None = None
+    hardening_modulus: float = 0.0
+    stress_driven_diffusion: bool = False
+
+    def __post_init__(self) -> None:
+        if self.constitutive not in CONSTITUTIVE_CHOICES:
+            raise ModelError(
+                f"mechanics.constitutive must be one of {', '.join(CONSTITUTIVE_CHOICES)}, got {self.constitutive!r}"
+            )
+        plastic = self.constitutive == "elastoplastic"
+        if not plastic and self.yield_stress is not None:
+            raise ModelError(
+                "mechanics.yield_stress is given but mechanics.constitutive is 'elastic': set"
+                " constitutive: elastoplastic, or remove yield_stress"
+            )
+        if not plastic and self.hardening_modulus != 0.0:
+            raise ModelError(
+                "mechanics.hardening_modulus applies to constitutive: elastoplastic only; remove it or switch"
+            )
+        if not self.hardening_modulus >= 0.0:
+            raise ModelError(f"mechanics.hardening_modulus must be >= 0 Pa, got {self.hardening_modulus!r}")
+        ys = self.yield_stress
+        if ys is not None and not is_law(ys):
+            if not float(ys) > 0:
+                raise ModelError(f"mechanics.yield_stress must be positive, got {ys!r} Pa")
+            object.__setattr__(self, "yield_stress", float(ys))
+        elif ys is not None and not ys.bounds()[0] > 0:
+            raise ModelError(f"mechanics.yield_stress law must stay positive on theta in [0, 1], got {ys!r}")
+
+    @property
+    def plastic(self) -> bool:
+        """True for J2 elastoplasticity."""
+        return self.constitutive == "elastoplastic"
 
 
 @dataclass(frozen=True)
@@ -51,6 +109,8 @@ class LithiationModel:
     stop: when the run ends.
     initial_theta: theta0 = c0 / c_max, uniform initial state [-].
     reference_theta: c_ref / c_max, the stress-free state [-]; ``None`` means theta0.
+    mechanics: constitutive law and coupling options (:class:`MechanicsOptions`).
+    temperature: absolute temperature T [K] (stress-driven diffusion).
     """
 
     radius: float
@@ -59,6 +119,37 @@ class LithiationModel:
     stop: StopCondition = field(default_factory=StopCondition)
     initial_theta: float = 0.0
     reference_theta: float | None = None
+    mechanics: MechanicsOptions = field(default_factory=MechanicsOptions)
+    temperature: float = 298.15
+
+    def __post_init__(self) -> None:
+        if not self.temperature > 0:
+            raise ModelError(f"temperature must be positive (absolute, K), got {self.temperature!r}")
+        if self.mechanics.plastic and self.mechanics.yield_stress is None and self.material.yield_stress is None:
+            raise ModelError(
+                f"constitutive: elastoplastic needs a yield stress: set model.mechanics.yield_stress (e.g. '1.75 GPa',"
+                f" lithiated Si, Sethuraman et al. 2010) or the material's yield_stress ({self.material.name!r} has none)"
+            )
+
+    @property
+    def yield_stress(self) -> float | PropertyLaw:
+        """sigma_Y [Pa] (number or law of theta) of an elastoplastic run: mechanics' or else the material's."""
+        ys = self.mechanics.yield_stress if self.mechanics.yield_stress is not None else self.material.yield_stress
+        if ys is None:
+            raise ModelError("this model has no yield stress (constitutive is elastic)")
+        return ys
+
+    @property
+    def coupling_coefficient(self) -> float:
+        """Omega / (R T) [1/Pa]: the stress-driven flux is D c (Omega / (R T)) grad sigma_h."""
+        return self.material.partial_molar_volume / (GAS_CONSTANT * self.temperature)
+
+    def stress_driven_enhancement(self) -> float:
+        """A = 2 E Omega^2 c_max / (9 (1 - nu) R T) [-]: for a free elastic sphere the coupled flux equals
+        the uncoupled one with D_eff = D (1 + A theta) (constant E and nu only)."""
+        e, nu = self.material.elastic_constants()
+        omega = self.material.partial_molar_volume
+        return 2.0 * e * omega**2 * self.c_max / (9.0 * (1.0 - nu) * GAS_CONSTANT * self.temperature)
 
     # -- derived quantities -------------------------------------------------------------------
     @property
@@ -132,9 +223,8 @@ class LithiationModel:
         """s = Omega E J R / (15 (1 - nu) D) [Pa], the constant-D quasi-steady stress scale."""
         m = self.material
         d = m.diffusivity(0.0) if diffusivity is None else diffusivity
-        return m.partial_molar_volume * m.youngs_modulus * self.surface_flux() * self.radius / (
-            15.0 * (1.0 - m.poisson_ratio) * float(d)
-        )
+        e, nu = m.elastic_constants()
+        return m.partial_molar_volume * e * self.surface_flux() * self.radius / (15.0 * (1.0 - nu) * float(d))
 
     def describe(self) -> str:
         """A one-line human summary."""

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from .constants import FARADAY
-from .laws import DiffusivityLaw, StepDiffusivity
+from .laws import DiffusivityLaw, PropertyLaw, StepDiffusivity, is_law, law_value
 
 __all__ = ["Material", "PRESETS", "UnknownPreset", "get_preset"]
 
@@ -26,22 +28,59 @@ class Material:
     ----------
     name: label used in plots and reports.
     diffusivity: D(theta) law [m^2/s].
-    youngs_modulus: E [Pa].
-    poisson_ratio: nu [-], in (-1, 0.5).
+    youngs_modulus: E [Pa], a number or a law of theta (lithiated Si softens).
+    poisson_ratio: nu [-], in (-1, 0.5), a number or a law of theta.
     partial_molar_volume: Omega [m^3/mol]; eigenstrain (Omega/3)(c - c_ref) in each direction.
     density: rho [kg/m^3] of the active material.
     capacity: specific capacity [C/kg] (1 mAh/g = 3600 C/kg).
     sources: where each number comes from.
+    yield_stress: sigma_Y [Pa] for elastoplastic runs, a number or a law of theta, or None
+        (then ``model.mechanics.yield_stress`` must give it).
+
+    ``youngs_modulus_at(theta)`` etc. evaluate a number-or-law at theta arrays; where E and nu are
+    numbers, ``youngs_modulus``/``poisson_ratio`` stay plain floats for existing callers.
     """
 
     name: str
     diffusivity: DiffusivityLaw
-    youngs_modulus: float
-    poisson_ratio: float
+    youngs_modulus: float | PropertyLaw
+    poisson_ratio: float | PropertyLaw
     partial_molar_volume: float
     density: float
     capacity: float
     sources: dict[str, str] = field(default_factory=dict, compare=False)
+    yield_stress: float | PropertyLaw | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("youngs_modulus", "poisson_ratio", "yield_stress"):
+            value = getattr(self, name)
+            if value is not None and not is_law(value):
+                object.__setattr__(self, name, float(value))
+
+    def youngs_modulus_at(self, theta: np.ndarray | float) -> np.ndarray:
+        """E [Pa] at ``theta`` [-] (an array shaped like ``theta``)."""
+        return law_value(self.youngs_modulus, theta)
+
+    def poisson_ratio_at(self, theta: np.ndarray | float) -> np.ndarray:
+        """nu [-] at ``theta`` [-]."""
+        return law_value(self.poisson_ratio, theta)
+
+    def yield_stress_at(self, theta: np.ndarray | float) -> np.ndarray:
+        """sigma_Y [Pa] at ``theta`` [-]; raises ValueError when the material has none."""
+        if self.yield_stress is None:
+            raise ValueError(f"material {self.name!r} has no yield stress; set model.mechanics.yield_stress")
+        return law_value(self.yield_stress, theta)
+
+    @property
+    def constant_elasticity(self) -> bool:
+        """True when E and nu do not depend on theta (the closed-form and factorise-once paths apply)."""
+        return not any(is_law(v) and not v.is_constant for v in (self.youngs_modulus, self.poisson_ratio))
+
+    def elastic_constants(self) -> tuple[float, float]:
+        """(E [Pa], nu [-]) as numbers; raises ValueError when either depends on theta."""
+        if not self.constant_elasticity:
+            raise ValueError(f"material {self.name!r}: E or nu depends on theta; evaluate youngs_modulus_at(theta)")
+        return float(self.youngs_modulus_at(0.0)), float(self.poisson_ratio_at(0.0))
 
     @property
     def c_max(self) -> float:

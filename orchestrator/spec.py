@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
 from models import (
     PRESETS,
@@ -26,16 +26,19 @@ from models import (
     ExponentialDiffusivity,
     ExpressionDiffusivity,
     ExpressionError,
+    LinearDiffusivity,
     LithiationModel,
     Material,
+    MechanicsOptions,
     StepDiffusivity,
     StopCondition,
 )
+from models.laws import ExpressionLaw, is_law, law_from_table
 from solvers.api import MeshOptions, Numerics, OutputRequest, TimeOptions
 
 from . import limits
 from .errors import SpecError
-from .units import Quantity
+from .units import Quantity, parse_quantity
 
 __all__ = [
     "BACKEND_CHOICES",
@@ -91,6 +94,14 @@ class StepLawSpec(_LawBase):
     width: float = Field(0.05, gt=0, le=1, description="Width of the smoothed step in theta.")
 
 
+class LinearLawSpec(_LawBase):
+    """D = low + (high - low) * theta."""
+
+    law: Literal["linear"] = Field(description="Law name.")
+    low: Annotated[Quantity("diffusivity"), Field(gt=0, description="D at theta = 0 (Li-poor).")]
+    high: Annotated[Quantity("diffusivity"), Field(gt=0, description="D at theta = 1 (Li-rich).")]
+
+
 class ExpressionLawSpec(_LawBase):
     """D given as an expression in theta (SI units)."""
 
@@ -110,9 +121,94 @@ class ExpressionLawSpec(_LawBase):
 
 
 DiffusivitySpec = Annotated[
-    Union[ConstantLawSpec, ExponentialLawSpec, StepLawSpec, ExpressionLawSpec],
+    Union[ConstantLawSpec, ExponentialLawSpec, StepLawSpec, LinearLawSpec, ExpressionLawSpec],
     Field(discriminator="law"),
 ]
+
+
+def _property_laws(label: str, dimension: str | None, example: str) -> Any:
+    """The law tables (constant | exponential | step | linear | expression) of one property of theta.
+
+    ``dimension``: a :mod:`.units` dimension of the values (None: dimensionless numbers).
+    """
+    value = float if dimension is None else Quantity(dimension)
+    doc = f"{label} as a law of theta (values in SI or with units, e.g. {example})."
+
+    def law(name: str, **fields: Any) -> type[BaseModel]:
+        return create_model(
+            f"{label.title().replace(' ', '').replace(chr(39), '')}{name.title()}Law",
+            __base__=_LawBase,
+            __doc__=doc,
+            law=(Literal[name], Field(description="Law name.")),
+            **fields,
+        )
+
+    ends = {
+        "low": (value, Field(description=f"{label} at theta = 0 (Li-poor), e.g. {example}.")),
+        "high": (value, Field(description=f"{label} at theta = 1 (Li-rich).")),
+    }
+    return Annotated[
+        Union[
+            law("constant", value=(value, Field(description=f"{label}, e.g. {example}."))),
+            law("exponential", **ends),
+            law(
+                "step",
+                **ends,
+                theta_f=(float, Field(0.5, gt=0, lt=1, description="theta at the mid-step.")),
+                width=(float, Field(0.05, gt=0, le=1, description="Width of the smoothed step in theta.")),
+            ),
+            law("linear", **ends),
+            law("expression", expr=(str, Field(description="Expression in theta, SI units (e.g. '80e9 - 68e9*theta')."))),
+        ],
+        Field(discriminator="law"),
+    ]
+
+
+YoungsModulusLaw = _property_laws("Young's modulus", "pressure", "'80 GPa'")
+PoissonRatioLaw = _property_laws("Poisson's ratio", None, "0.22")
+YieldStressLaw = _property_laws("yield stress", "pressure", "'1.75 GPa'")
+
+
+def _to_property(value: Any, unit: str) -> Any:
+    """A validated number-or-law spec value as a float or a :mod:`models.laws` law (SI, ``unit``)."""
+    if isinstance(value, BaseModel):
+        return law_from_table(value.model_dump(), unit)
+    return value
+
+
+def _number_or_law(value: Any, dimension: str | None) -> Any:
+    """Before-validator: numbers and unit text become SI floats; tables stay for the law union."""
+    if isinstance(value, dict) or isinstance(value, BaseModel) or value is None:
+        return value
+    if dimension is None:
+        return value
+    return parse_quantity(value, dimension)
+
+
+def _check_range(name: str, value: Any, lo: float, hi: float, unit: str, lo_open: bool = True) -> Any:
+    """Raise ValueError unless the number or the law (sampled on theta in [0, 1]) stays in (lo, hi)."""
+    if value is None:
+        return value
+    if isinstance(value, BaseModel):
+        table = value.model_dump()
+        if table["law"] == "expression":
+            try:
+                ExpressionLaw(expr=table["expr"])
+            except (ExpressionError, ValueError) as exc:
+                raise ValueError(str(exc)) from None
+        try:
+            vmin, vmax = law_from_table(table, unit).bounds()
+        except (ValueError, ZeroDivisionError) as exc:
+            raise ValueError(f"{name}: {exc}") from None
+    else:
+        vmin = vmax = float(value)
+    if vmin > lo and vmax < hi:
+        return value
+    bound = f"greater than {lo:g}" + (f" and less than {hi:g}" if hi < float("inf") else "")
+    unit_text = f" {unit}" if unit else ""
+    if not isinstance(value, BaseModel):
+        raise ValueError(f"{name} must be {bound}{unit_text}, got {vmin:.6g}")
+    raise ValueError(f"{name} must be {bound}{unit_text} for every theta in [0, 1]; this law spans [{vmin:.6g}, {vmax:.6g}]")
 
 
 class MaterialSpec(_Strict):
@@ -120,8 +216,12 @@ class MaterialSpec(_Strict):
 
     name: str = Field(description="Label of the material in tables and plots.")
     diffusivity: DiffusivitySpec = Field(description="D(theta) law: constant | exponential | step | expression.")
-    youngs_modulus: Annotated[Quantity("pressure"), Field(gt=0, description="Young's modulus E, e.g. '80 GPa'.")]
-    poisson_ratio: float = Field(gt=-1.0, lt=0.5, description="Poisson's ratio nu, in (-1, 0.5).")
+    youngs_modulus: Union[float, YoungsModulusLaw] = Field(
+        description="Young's modulus E: a number ('80 GPa') or a law of theta, e.g. {law: linear, low: 80 GPa, high: 12 GPa}."
+    )
+    poisson_ratio: Union[float, PoissonRatioLaw] = Field(
+        description="Poisson's ratio nu in (-1, 0.5): a number or a law of theta."
+    )
     partial_molar_volume: Annotated[
         Quantity("molar_volume"), Field(ge=0, description="Partial molar volume Omega, e.g. '9e-6 m^3/mol'.")
     ]
@@ -130,6 +230,31 @@ class MaterialSpec(_Strict):
         Quantity("specific_capacity"), Field(gt=0, description="Specific capacity, e.g. '3579 mAh/g'.")
     ]
     sources: dict[str, str] = Field(default_factory=dict, description="Where the numbers come from (free text).")
+    yield_stress: Union[float, YieldStressLaw, None] = Field(
+        None,
+        description="Yield stress sigma_Y for constitutive: elastoplastic (a number or a law of theta);"
+        " model.mechanics.yield_stress overrides it.",
+    )
+
+    @field_validator("youngs_modulus", "yield_stress", mode="before")
+    @classmethod
+    def _pressure_or_law(cls, value: Any) -> Any:
+        return _number_or_law(value, "pressure")
+
+    @field_validator("youngs_modulus")
+    @classmethod
+    def _check_youngs(cls, value: Any) -> Any:
+        return _check_range("youngs_modulus", value, 0.0, float("inf"), "Pa")
+
+    @field_validator("poisson_ratio")
+    @classmethod
+    def _check_poisson(cls, value: Any) -> Any:
+        return _check_range("poisson_ratio", value, -1.0, 0.5, "")
+
+    @field_validator("yield_stress")
+    @classmethod
+    def _check_yield(cls, value: Any) -> Any:
+        return _check_range("yield_stress", value, 0.0, float("inf"), "Pa")
 
     def to_material(self) -> Material:
         law = self.diffusivity
@@ -139,13 +264,15 @@ class MaterialSpec(_Strict):
             "step": lambda: StepDiffusivity(
                 low=law.low, high=law.high, theta_f=law.theta_f, width=law.width, scale=law.scale
             ),
+            "linear": lambda: LinearDiffusivity(low=law.low, high=law.high, scale=law.scale),
             "expression": lambda: ExpressionDiffusivity(expr=law.expr, scale=law.scale),
         }
         return Material(
             name=self.name,
             diffusivity=laws[law.law](),
-            youngs_modulus=self.youngs_modulus,
-            poisson_ratio=self.poisson_ratio,
+            youngs_modulus=_to_property(self.youngs_modulus, "Pa"),
+            poisson_ratio=_to_property(self.poisson_ratio, "1"),
+            yield_stress=_to_property(self.yield_stress, "Pa"),
             partial_molar_volume=self.partial_molar_volume,
             density=self.density,
             capacity=self.capacity,
@@ -156,13 +283,18 @@ class MaterialSpec(_Strict):
 def _preset_table(name: str) -> dict[str, Any]:
     """A preset as the plain table a spec would spell out."""
     material = PRESETS[name]
-    law = material.diffusivity
-    law_table = {k: getattr(law, k) for k in law.__dataclass_fields__}
+    def table(value: Any) -> Any:
+        if not is_law(value):
+            return value
+        return {k: getattr(value, k) for k in value.__dataclass_fields__ if k != "unit"}
+
+    extra = {} if material.yield_stress is None else {"yield_stress": table(material.yield_stress)}
     return {
+        **extra,
         "name": material.name,
-        "diffusivity": law_table,
-        "youngs_modulus": material.youngs_modulus,
-        "poisson_ratio": material.poisson_ratio,
+        "diffusivity": table(material.diffusivity),
+        "youngs_modulus": table(material.youngs_modulus),
+        "poisson_ratio": table(material.poisson_ratio),
         "partial_molar_volume": material.partial_molar_volume,
         "density": material.density,
         "capacity": material.capacity,
@@ -236,6 +368,54 @@ class LoadingSpec(_Strict):
     stop: StopSpec = Field(default_factory=lambda: StopSpec(dod=1.0), description="When to stop.")
 
 
+class MechanicsSpec(_Strict):
+    """Constitutive law of the particle and stress-driven diffusion."""
+
+    constitutive: Literal["elastic", "elastoplastic"] = Field(
+        "elastic",
+        description="elastic (default; isotropic linear elasticity, the paper) | elastoplastic (small-strain J2 flow).",
+    )
+    yield_stress: Union[float, YieldStressLaw, None] = Field(
+        None,
+        description="elastoplastic only: yield stress sigma_Y, a number ('1.75 GPa', lithiated Si, Sethuraman et al."
+        " 2010) or a law of theta; default: the material's yield_stress.",
+    )
+    hardening_modulus: Annotated[
+        Quantity("pressure"), Field(ge=0, description="elastoplastic only: linear isotropic hardening modulus H (0 = perfectly plastic).")
+    ] = 0.0
+    stress_driven_diffusion: bool = Field(
+        False, description="Two-way coupling: flux J = -D (grad c - Omega c/(R T) grad sigma_h) (uses model.temperature)."
+    )
+
+    @field_validator("yield_stress", mode="before")
+    @classmethod
+    def _pressure_or_law(cls, value: Any) -> Any:
+        return _number_or_law(value, "pressure")
+
+    @field_validator("yield_stress")
+    @classmethod
+    def _check_yield(cls, value: Any) -> Any:
+        return _check_range("yield_stress", value, 0.0, float("inf"), "Pa")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MechanicsSpec:
+        if self.constitutive == "elastic" and self.yield_stress is not None:
+            raise ValueError(
+                "yield_stress is given but constitutive is 'elastic': write constitutive: elastoplastic, or remove yield_stress"
+            )
+        if self.constitutive == "elastic" and self.hardening_modulus != 0.0:
+            raise ValueError("hardening_modulus applies to constitutive: elastoplastic only; set it or remove hardening_modulus")
+        return self
+
+    def to_options(self) -> MechanicsOptions:
+        return MechanicsOptions(
+            constitutive=self.constitutive,
+            yield_stress=_to_property(self.yield_stress, "Pa"),
+            hardening_modulus=self.hardening_modulus,
+            stress_driven_diffusion=self.stress_driven_diffusion,
+        )
+
+
 class ModelSpec(_Strict):
     """The physics: particle, material, loading, initial and stress-free states."""
 
@@ -246,6 +426,21 @@ class ModelSpec(_Strict):
     reference_theta: float | None = Field(
         None, ge=0, le=1, description="Stress-free state c_ref/c_max; default: the initial state."
     )
+    mechanics: MechanicsSpec = Field(
+        default_factory=MechanicsSpec, description="Constitutive law (elastic | elastoplastic) and stress-driven diffusion."
+    )
+    temperature: Annotated[
+        Quantity("temperature"), Field(gt=0, description="Absolute temperature T, e.g. '298.15 K' (stress-driven diffusion).")
+    ] = 298.15
+
+    @model_validator(mode="after")
+    def _yield_stress_given(self) -> ModelSpec:
+        if self.mechanics.constitutive == "elastoplastic" and self.mechanics.yield_stress is None and self.material.yield_stress is None:
+            raise ValueError(
+                "constitutive: elastoplastic needs a yield stress: add model.mechanics.yield_stress (e.g. 1.75 GPa for"
+                " lithiated Si, Sethuraman et al. 2010) or material.yield_stress"
+            )
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -260,6 +455,9 @@ class ModelSpec(_Strict):
                 raise ValueError("'model.radius' has moved: write 'model.particle.radius'")
             if "specific_current" in data:
                 raise ValueError("'model.specific_current' has moved: write 'model.loading.specific_current'")
+            for key in ("constitutive", "yield_stress", "stress_driven_diffusion", "plasticity"):
+                if key in data:
+                    raise ValueError(f"'model.{key}' belongs under 'model.mechanics' (e.g. mechanics: {{constitutive: elastoplastic, yield_stress: 1.75 GPa}})")
         return data
 
     @field_validator("material", mode="before")
@@ -275,6 +473,8 @@ class ModelSpec(_Strict):
             stop=self.loading.stop.to_condition(),
             initial_theta=self.initial_theta,
             reference_theta=self.reference_theta,
+            mechanics=self.mechanics.to_options(),
+            temperature=self.temperature,
         )
 
 

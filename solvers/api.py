@@ -25,6 +25,7 @@ from models import LithiationModel
 __all__ = [
     "FIELD_UNITS",
     "SCALAR_COLUMNS",
+    "SCALAR_DEFAULTS",
     "FieldFrame",
     "MemorySink",
     "MeshOptions",
@@ -44,7 +45,13 @@ SCALAR_COLUMNS: tuple[str, ...] = (
     "von_mises_max",
     "hydrostatic_min",
     "hydrostatic_max",
+    "plastic_strain_max",  # equivalent plastic strain [-]; 0 for elastic runs (appended last: older
+    # scalars.csv files simply lack the column)
 )
+
+#: Values of columns added after the first release, for rows that do not give them (an elastic run
+#: has no plastic strain); sinks fill them in so older producers keep working.
+SCALAR_DEFAULTS: dict[str, float] = {"plastic_strain_max": 0.0}
 
 #: Point arrays of a field frame, with their units and number of components.
 FIELD_UNITS: dict[str, tuple[str, int]] = {
@@ -56,6 +63,7 @@ FIELD_UNITS: dict[str, tuple[str, int]] = {
     "hydrostatic": ("Pa", 1),
     "volumetric_strain": ("1", 1),
     "max_principal_stress": ("Pa", 1),
+    "plastic_strain": ("1", 1),  # equivalent plastic strain (0 for elastic runs)
 }
 
 
@@ -179,7 +187,7 @@ class MemorySink:
         self.progress_calls: list[tuple[float, float, float]] = []
 
     def write_scalars(self, row: dict[str, float]) -> None:
-        self.rows.append(dict(row))
+        self.rows.append({**row, **{k: v for k, v in SCALAR_DEFAULTS.items() if k not in row}})
 
     def write_fields(self, frame: FieldFrame) -> None:
         self.frames.append(frame)

@@ -123,7 +123,8 @@ def test_inclusions_and_elastoplasticity_in_comsol_written_forms():
     assert params["E_i1"] == "50000000000.0[Pa]" and params["nu_i2"] == "0.25" and params["sY_p"] == "1750000000.0[Pa]"
     assert float(params["c_max_i1"].split("[")[0]) == pytest.approx(SN.c_max)
     assert per_domain["cmax_loc"] == ["c_max", "c_max_i1", "c_max_i2"]
-    assert 'model.result().export("data1").set("expr", new String[]{"c", ' in java and '"solid.evol", "cmax_loc"})' in java
+    assert 'model.result().export("data1").set("expr", new String[]{"c", ' in java
+    assert '"solid.evol", "cmax_loc", "solid.epeGp"})' in java  # local c_max, equivalent plastic strain
     assert assert_only_comsol_written_forms(java) >= 40
 
 
@@ -212,3 +213,31 @@ def test_options_model_compiles_against_the_api_stubs(tmp_path):
     proc = subprocess.run(["javac", "-d", str(tmp_path / "classes"), "-sourcepath", str(stubs), str(source)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_results_of_an_inclusion_run_use_cmax_loc_and_carry_plastic_strain():
+    """An export with the columns the options plan adds: theta = c / cmax_loc node by node, and the
+    equivalent plastic strain becomes the run-store array plastic_strain."""
+    from test_comsol_import import octant_mesh
+
+    from solvers.api import SCALAR_COLUMNS
+    from solvers.comsol.results import convert_results
+    from solvers.comsol.spreadsheet import SpreadsheetColumn, SpreadsheetData
+
+    mesh = octant_mesh()
+    pts = np.asarray(mesh.points, dtype=float)
+    inside = np.linalg.norm(pts - pts.mean(axis=0), axis=1) < 0.3 * np.ptp(pts[:, 0])  # an "inclusion"
+    cmax = np.where(inside, 100.0, 300.0)
+    c = 0.5 * cmax
+    eps_p = np.linspace(0.0, 0.02, len(pts))
+    columns = [SpreadsheetColumn("c", "mol/m^3", 1.0, "t"), SpreadsheetColumn("cmax_loc", "mol/m^3", 1.0, "t"),
+               SpreadsheetColumn("solid.epeGp", "1", 1.0, "t")]
+    data = SpreadsheetData(pts, columns, np.stack([c, cmax, eps_p], axis=1), {"Length unit": "m"})
+    result = convert_results(mesh, data, c_max=300.0, c0=0.0)
+    [frame] = result.frames
+    np.testing.assert_allclose(frame.point_data["theta"], 0.5)
+    np.testing.assert_allclose(frame.point_data["plastic_strain"], eps_p)
+    [row] = result.scalars
+    assert row["dod"] == pytest.approx(0.5) and row["theta_surface_max"] == pytest.approx(0.5)
+    if "plastic_strain_max" in SCALAR_COLUMNS:
+        assert row["plastic_strain_max"] == pytest.approx(0.02)

@@ -55,7 +55,7 @@ from solvers.errors import SolverError
 
 from .api_table import java_literal
 from .domains import Domain, MechanicsOptions, domains_of, is_law, mechanical_properties, mechanics_of, property_expr
-from .results import CMAX_COLUMN
+from .results import CMAX_COLUMN, PLASTIC_COLUMN
 
 __all__ = [
     "EXPORT_FIELDS",
@@ -222,7 +222,8 @@ def build_plan(
     _mechanics(plan, mech)
     _mesh(plan, numerics)
     _study(plan, times, numerics)
-    _exports(plan, EXPORT_FIELDS + ((CMAX_COLUMN, "mol/m^3"),) if len(domains) > 1 else EXPORT_FIELDS)
+    fields = EXPORT_FIELDS + (((CMAX_COLUMN, "mol/m^3"),) if len(domains) > 1 else ())
+    _exports(plan, fields + (((PLASTIC_COLUMN, "1"),) if mech.elastoplastic else ()))
     return plan
 
 

@@ -17,6 +17,7 @@ Mapping of COMSOL expressions to the run-store arrays of :data:`solvers.api.FIEL
                                         (mean normal stress) and ``max_principal_stress``
 ``solid.mises``                         ``von_mises`` [Pa] (else computed from the stress)
 ``solid.evol``                          ``volumetric_strain`` [-]
+``solid.epeGp`` (elastoplastic runs)     ``plastic_strain`` (equivalent plastic strain) [-]
 anything else (``T``, ``V``, ...)        stored under its COMSOL name, unchanged
 =====================================  ===================================================
 
@@ -40,6 +41,7 @@ from .spreadsheet import SpreadsheetData
 
 __all__ = [
     "CMAX_COLUMN",
+    "PLASTIC_COLUMN",
     "LENGTH_UNITS",
     "ComsolResults",
     "ResultsError",
@@ -58,7 +60,9 @@ _STRESS = ("solid.sx", "solid.sy", "solid.sz", "solid.syz", "solid.sxz", "solid.
 _DISP = ("u", "v", "w")
 #: Column of the local c_max [mol/m^3] that a several-material model exports (one value per domain).
 CMAX_COLUMN = "cmax_loc"
-_KNOWN = {"c", CMAX_COLUMN, "solid.mises", "solid.evol", *_STRESS, *_DISP}
+#: COMSOL's equivalent plastic strain (Gauss-point variable, as COMSOL's own plasticity plots use it).
+PLASTIC_COLUMN = "solid.epeGp"
+_KNOWN = {"c", CMAX_COLUMN, PLASTIC_COLUMN, "solid.mises", "solid.evol", *_STRESS, *_DISP}
 
 
 class ResultsError(SolverError, ValueError):
@@ -127,16 +131,18 @@ def _von_mises(stress: np.ndarray) -> np.ndarray:
 def scalar_row(
     time: float, c: np.ndarray, weights: np.ndarray, surface: np.ndarray, center: int, *,
     c_max: float | np.ndarray, c0: float, von_mises: np.ndarray | None, hydrostatic: np.ndarray | None,
+    plastic_strain: np.ndarray | None = None,
 ) -> dict[str, float]:
     """One row of :data:`SCALAR_COLUMNS` from nodal values (``weights``: lumped nodal volumes).
 
     ``c_max`` is a number, or nodal values (several materials): then theta = c / c_max node by
     node and DOD = int(c - c0) / int(c_max - c0) = int(c - c0) / sum_d (c_max,d - c0) V_d.
+    ``plastic_strain``: equivalent plastic strain (elastoplastic runs; else the max is 0).
     """
     cmax = np.broadcast_to(np.asarray(c_max, dtype=float), c.shape)
     theta = c / cmax
     nan = float("nan")
-    row = {
+    values = {
         "time_s": float(time),
         "dod": float(weights @ (c - c0) / (weights @ (cmax - c0))),
         "theta_mean": float(weights @ theta / weights.sum()),
@@ -145,9 +151,11 @@ def scalar_row(
         "von_mises_max": float(von_mises.max()) if von_mises is not None else nan,
         "hydrostatic_min": float(hydrostatic.min()) if hydrostatic is not None else nan,
         "hydrostatic_max": float(hydrostatic.max()) if hydrostatic is not None else nan,
+        "plastic_strain_max": float(plastic_strain.max()) if plastic_strain is not None else 0.0,
     }
-    assert tuple(row) == SCALAR_COLUMNS
-    return row
+    missing = [k for k in SCALAR_COLUMNS if k not in values]
+    assert not missing, f"scalar_row does not compute {missing}"
+    return {k: values[k] for k in SCALAR_COLUMNS}
 
 
 def _point_data(col, names: list[str], unknown: list[str], cmax: float | np.ndarray | None) -> dict[str, np.ndarray]:
@@ -171,6 +179,8 @@ def _point_data(col, names: list[str], unknown: list[str], cmax: float | np.ndar
         pd["von_mises"] = _von_mises(stress)
     if "solid.evol" in names:
         pd["volumetric_strain"] = col("solid.evol")
+    if PLASTIC_COLUMN in names:
+        pd["plastic_strain"] = col(PLASTIC_COLUMN)
     for n in unknown:
         pd[n] = col(n)
     return pd
@@ -242,7 +252,8 @@ def convert_results(
         row = None
         if "c" in pd and cmax is not None:
             row = scalar_row(time, pd["c"], weights, surface, center, c_max=cmax, c0=c0,
-                             von_mises=pd.get("von_mises"), hydrostatic=pd.get("hydrostatic"))
+                             von_mises=pd.get("von_mises"), hydrostatic=pd.get("hydrostatic"),
+                             plastic_strain=pd.get("plastic_strain"))
             scalars.append(row)
         dod = row["dod"] if row else (float(dod_of_time(time)) if dod_of_time else 0.0)
         frames.append(FieldFrame(time=time, dod=dod, points=points, cells=cells, point_data=pd, cell_data=cell_data))

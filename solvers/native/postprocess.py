@@ -117,6 +117,7 @@ class NativePost:
             "von_mises_max": math.nan,
             "hydrostatic_min": math.nan,
             "hydrostatic_max": math.nan,
+            "plastic_strain_max": 0.0,
         }
 
     def accept(self, t: float, c: np.ndarray, dt: float) -> None:
@@ -140,5 +141,6 @@ class NativePost:
                 "hydrostatic": mech["hydrostatic"].copy(),
                 "volumetric_strain": mech["strain"][:, :3].sum(axis=1),
                 "max_principal_stress": max_principal(mech["stress"]),
+                "plastic_strain": np.zeros(self.mesh.n_points),
             },
         )
