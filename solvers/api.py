@@ -69,8 +69,9 @@ FIELD_UNITS: dict[str, tuple[str, int]] = {
 
 @dataclass(frozen=True)
 class OutputRequest:
-    """When to store full fields (at DODs [-], at times [s], and/or every N accepted steps) and
-    how often the scalar rows carry the stress extrema.
+    """When to store full fields (at DODs [-], at times [s], at inserted specific capacities [C/kg]
+    (i_m t, 1 Ah/g = 3.6e6 C/kg), and/or every N accepted steps) and how often the scalar rows carry
+    the stress extrema.
 
     ``stress_every_dod``: the max von Mises and min/max hydrostatic stress of the scalar rows are
     evaluated whenever the DOD passes the next multiple of it (and at t = 0, at every field frame
@@ -82,10 +83,12 @@ class OutputRequest:
     times: tuple[float, ...] = ()
     every: int | None = None
     stress_every_dod: float | None = 0.005
+    capacities: tuple[float, ...] = ()
 
     def target_times(self, model: LithiationModel) -> np.ndarray:
-        """Sorted unique output times [s] from ``dods`` and ``times`` (``every`` is step-based)."""
+        """Sorted unique output times [s] from ``dods``, ``times`` and ``capacities`` (``every`` is step-based)."""
         times = [model.time_at_dod(d) for d in self.dods] + [float(t) for t in self.times]
+        times += [model.time_at_capacity(q) for q in self.capacities]
         return np.unique(np.asarray(times, dtype=float))
 
     def schedule(self, model: LithiationModel, t_end: float) -> tuple[np.ndarray, list[str]]:
