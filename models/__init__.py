@@ -10,18 +10,42 @@ from . import analytical
 from .constants import FARADAY
 from .errors import ModelError, OctantError
 from .expressions import Expression, ExpressionError, parse_expression
+from . import constitutive
 from .laws import (
     ConstantDiffusivity,
+    ConstantLaw,
     DiffusivityLaw,
     ExponentialDiffusivity,
+    ExponentialLaw,
     ExpressionDiffusivity,
+    ExpressionLaw,
+    LinearDiffusivity,
+    LinearLaw,
+    PropertyLaw,
     StepDiffusivity,
+    StepLaw,
 )
+from .inclusions import BarInclusion, Inclusion, InclusionError, SphereInclusion, generate_inclusions
 from .lithiation import LithiationModel, StopCondition
+from .lithiation import LithiationModel, MechanicsOptions, StopCondition
 from .materials import PRESETS, Material, UnknownPreset, get_preset
 
 __all__ = [
     "analytical",
+    "BarInclusion",
+    "Inclusion",
+    "InclusionError",
+    "SphereInclusion",
+    "generate_inclusions",
+    "constitutive",
+    "ConstantLaw",
+    "ExponentialLaw",
+    "ExpressionLaw",
+    "LinearDiffusivity",
+    "LinearLaw",
+    "MechanicsOptions",
+    "PropertyLaw",
+    "StepLaw",
     "FARADAY",
     "PRESETS",
     "ConstantDiffusivity",

@@ -18,23 +18,31 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
 from models import (
     PRESETS,
+    BarInclusion,
+    InclusionError,
+    SphereInclusion,
+    generate_inclusions,
     ConstantDiffusivity,
     ExponentialDiffusivity,
     ExpressionDiffusivity,
     ExpressionError,
+    LinearDiffusivity,
     LithiationModel,
     Material,
+    MechanicsOptions,
     StepDiffusivity,
     StopCondition,
 )
+from models.inclusions import check_inclusions
+from models.laws import ExpressionLaw, is_law, law_from_table
 from solvers.api import MeshOptions, Numerics, OutputRequest, TimeOptions
 
 from .errors import SpecError
-from .units import Quantity
+from .units import Quantity, parse_quantity
 
 __all__ = [
     "BACKEND_CHOICES",
@@ -55,10 +63,6 @@ class _Strict(BaseModel):
 # --------------------------------------------------------------------------------------------------
 # model
 # --------------------------------------------------------------------------------------------------
-class ParticleSpec(_Strict):
-    """The particle geometry."""
-
-    radius: Annotated[Quantity("length"), Field(gt=0, description="Particle radius R, e.g. '4.11 um' (mean size 8.22 um).")]
 
 
 class _LawBase(_Strict):
@@ -90,6 +94,14 @@ class StepLawSpec(_LawBase):
     width: float = Field(0.05, gt=0, le=1, description="Width of the smoothed step in theta.")
 
 
+class LinearLawSpec(_LawBase):
+    """D = low + (high - low) * theta."""
+
+    law: Literal["linear"] = Field(description="Law name.")
+    low: Annotated[Quantity("diffusivity"), Field(gt=0, description="D at theta = 0 (Li-poor).")]
+    high: Annotated[Quantity("diffusivity"), Field(gt=0, description="D at theta = 1 (Li-rich).")]
+
+
 class ExpressionLawSpec(_LawBase):
     """D given as an expression in theta (SI units)."""
 
@@ -109,9 +121,94 @@ class ExpressionLawSpec(_LawBase):
 
 
 DiffusivitySpec = Annotated[
-    Union[ConstantLawSpec, ExponentialLawSpec, StepLawSpec, ExpressionLawSpec],
+    Union[ConstantLawSpec, ExponentialLawSpec, StepLawSpec, LinearLawSpec, ExpressionLawSpec],
     Field(discriminator="law"),
 ]
+
+
+def _property_laws(label: str, dimension: str | None, example: str) -> Any:
+    """The law tables (constant | exponential | step | linear | expression) of one property of theta.
+
+    ``dimension``: a :mod:`.units` dimension of the values (None: dimensionless numbers).
+    """
+    value = float if dimension is None else Quantity(dimension)
+    doc = f"{label} as a law of theta (values in SI or with units, e.g. {example})."
+
+    def law(name: str, **fields: Any) -> type[BaseModel]:
+        return create_model(
+            f"{label.title().replace(' ', '').replace(chr(39), '')}{name.title()}Law",
+            __base__=_LawBase,
+            __doc__=doc,
+            law=(Literal[name], Field(description="Law name.")),
+            **fields,
+        )
+
+    ends = {
+        "low": (value, Field(description=f"{label} at theta = 0 (Li-poor), e.g. {example}.")),
+        "high": (value, Field(description=f"{label} at theta = 1 (Li-rich).")),
+    }
+    return Annotated[
+        Union[
+            law("constant", value=(value, Field(description=f"{label}, e.g. {example}."))),
+            law("exponential", **ends),
+            law(
+                "step",
+                **ends,
+                theta_f=(float, Field(0.5, gt=0, lt=1, description="theta at the mid-step.")),
+                width=(float, Field(0.05, gt=0, le=1, description="Width of the smoothed step in theta.")),
+            ),
+            law("linear", **ends),
+            law("expression", expr=(str, Field(description="Expression in theta, SI units (e.g. '80e9 - 68e9*theta')."))),
+        ],
+        Field(discriminator="law"),
+    ]
+
+
+YoungsModulusLaw = _property_laws("Young's modulus", "pressure", "'80 GPa'")
+PoissonRatioLaw = _property_laws("Poisson's ratio", None, "0.22")
+YieldStressLaw = _property_laws("yield stress", "pressure", "'1.75 GPa'")
+
+
+def _to_property(value: Any, unit: str) -> Any:
+    """A validated number-or-law spec value as a float or a :mod:`models.laws` law (SI, ``unit``)."""
+    if isinstance(value, BaseModel):
+        return law_from_table(value.model_dump(), unit)
+    return value
+
+
+def _number_or_law(value: Any, dimension: str | None) -> Any:
+    """Before-validator: numbers and unit text become SI floats; tables stay for the law union."""
+    if isinstance(value, dict) or isinstance(value, BaseModel) or value is None:
+        return value
+    if dimension is None:
+        return value
+    return parse_quantity(value, dimension)
+
+
+def _check_range(name: str, value: Any, lo: float, hi: float, unit: str, lo_open: bool = True) -> Any:
+    """Raise ValueError unless the number or the law (sampled on theta in [0, 1]) stays in (lo, hi)."""
+    if value is None:
+        return value
+    if isinstance(value, BaseModel):
+        table = value.model_dump()
+        if table["law"] == "expression":
+            try:
+                ExpressionLaw(expr=table["expr"])
+            except (ExpressionError, ValueError) as exc:
+                raise ValueError(str(exc)) from None
+        try:
+            vmin, vmax = law_from_table(table, unit).bounds()
+        except (ValueError, ZeroDivisionError) as exc:
+            raise ValueError(f"{name}: {exc}") from None
+    else:
+        vmin = vmax = float(value)
+    if vmin > lo and vmax < hi:
+        return value
+    bound = f"greater than {lo:g}" + (f" and less than {hi:g}" if hi < float("inf") else "")
+    unit_text = f" {unit}" if unit else ""
+    if not isinstance(value, BaseModel):
+        raise ValueError(f"{name} must be {bound}{unit_text}, got {vmin:.6g}")
+    raise ValueError(f"{name} must be {bound}{unit_text} for every theta in [0, 1]; this law spans [{vmin:.6g}, {vmax:.6g}]")
 
 
 class MaterialSpec(_Strict):
@@ -119,8 +216,12 @@ class MaterialSpec(_Strict):
 
     name: str = Field(description="Label of the material in tables and plots.")
     diffusivity: DiffusivitySpec = Field(description="D(theta) law: constant | exponential | step | expression.")
-    youngs_modulus: Annotated[Quantity("pressure"), Field(gt=0, description="Young's modulus E, e.g. '80 GPa'.")]
-    poisson_ratio: float = Field(gt=-1.0, lt=0.5, description="Poisson's ratio nu, in (-1, 0.5).")
+    youngs_modulus: Union[float, YoungsModulusLaw] = Field(
+        description="Young's modulus E: a number ('80 GPa') or a law of theta, e.g. {law: linear, low: 80 GPa, high: 12 GPa}."
+    )
+    poisson_ratio: Union[float, PoissonRatioLaw] = Field(
+        description="Poisson's ratio nu in (-1, 0.5): a number or a law of theta."
+    )
     partial_molar_volume: Annotated[
         Quantity("molar_volume"), Field(ge=0, description="Partial molar volume Omega, e.g. '9e-6 m^3/mol'.")
     ]
@@ -129,6 +230,31 @@ class MaterialSpec(_Strict):
         Quantity("specific_capacity"), Field(gt=0, description="Specific capacity, e.g. '3579 mAh/g'.")
     ]
     sources: dict[str, str] = Field(default_factory=dict, description="Where the numbers come from (free text).")
+    yield_stress: Union[float, YieldStressLaw, None] = Field(
+        None,
+        description="Yield stress sigma_Y for constitutive: elastoplastic (a number or a law of theta);"
+        " model.mechanics.yield_stress overrides it.",
+    )
+
+    @field_validator("youngs_modulus", "yield_stress", mode="before")
+    @classmethod
+    def _pressure_or_law(cls, value: Any) -> Any:
+        return _number_or_law(value, "pressure")
+
+    @field_validator("youngs_modulus")
+    @classmethod
+    def _check_youngs(cls, value: Any) -> Any:
+        return _check_range("youngs_modulus", value, 0.0, float("inf"), "Pa")
+
+    @field_validator("poisson_ratio")
+    @classmethod
+    def _check_poisson(cls, value: Any) -> Any:
+        return _check_range("poisson_ratio", value, -1.0, 0.5, "")
+
+    @field_validator("yield_stress")
+    @classmethod
+    def _check_yield(cls, value: Any) -> Any:
+        return _check_range("yield_stress", value, 0.0, float("inf"), "Pa")
 
     def to_material(self) -> Material:
         law = self.diffusivity
@@ -138,13 +264,15 @@ class MaterialSpec(_Strict):
             "step": lambda: StepDiffusivity(
                 low=law.low, high=law.high, theta_f=law.theta_f, width=law.width, scale=law.scale
             ),
+            "linear": lambda: LinearDiffusivity(low=law.low, high=law.high, scale=law.scale),
             "expression": lambda: ExpressionDiffusivity(expr=law.expr, scale=law.scale),
         }
         return Material(
             name=self.name,
             diffusivity=laws[law.law](),
-            youngs_modulus=self.youngs_modulus,
-            poisson_ratio=self.poisson_ratio,
+            youngs_modulus=_to_property(self.youngs_modulus, "Pa"),
+            poisson_ratio=_to_property(self.poisson_ratio, "1"),
+            yield_stress=_to_property(self.yield_stress, "Pa"),
             partial_molar_volume=self.partial_molar_volume,
             density=self.density,
             capacity=self.capacity,
@@ -155,13 +283,18 @@ class MaterialSpec(_Strict):
 def _preset_table(name: str) -> dict[str, Any]:
     """A preset as the plain table a spec would spell out."""
     material = PRESETS[name]
-    law = material.diffusivity
-    law_table = {k: getattr(law, k) for k in law.__dataclass_fields__}
+    def table(value: Any) -> Any:
+        if not is_law(value):
+            return value
+        return {k: getattr(value, k) for k in value.__dataclass_fields__ if k != "unit"}
+
+    extra = {} if material.yield_stress is None else {"yield_stress": table(material.yield_stress)}
     return {
+        **extra,
         "name": material.name,
-        "diffusivity": law_table,
-        "youngs_modulus": material.youngs_modulus,
-        "poisson_ratio": material.poisson_ratio,
+        "diffusivity": table(material.diffusivity),
+        "youngs_modulus": table(material.youngs_modulus),
+        "poisson_ratio": table(material.poisson_ratio),
         "partial_molar_volume": material.partial_molar_volume,
         "density": material.density,
         "capacity": material.capacity,
@@ -199,30 +332,148 @@ def _resolve_material(value: Any) -> Any:
     return value
 
 
+Length = Quantity("length")
+Point3 = tuple[Length, Length, Length]
+
+
+class _InclusionBase(_Strict):
+    material: MaterialSpec = Field(description="A preset name (Sn, Sb, Si, ...) or an inline material table (optionally 'base: Sn').")
+    radius: Annotated[Length, Field(gt=0, description="Sphere or bar radius, e.g. '0.5 um'.")]
+
+    @field_validator("material", mode="before")
+    @classmethod
+    def _expand_material(cls, value: Any) -> Any:
+        return _resolve_material(value)
+
+
+class SphereInclusionSpec(_InclusionBase):
+    """A sphere of another material: {material: Sn, shape: sphere, center: [1.5 um, 1.5 um, 1.5 um], radius: 0.5 um}."""
+
+    shape: Literal["sphere"] = Field(description="Inclusion shape.")
+    center: Point3 = Field(description="Centre [x, y, z] in the octant x, y, z >= 0; a coordinate 0 cuts it by that plane.")
+
+    def to_inclusion(self) -> SphereInclusion:
+        return SphereInclusion(self.material.to_material(), tuple(self.center), self.radius)
+
+
+class BarInclusionSpec(_InclusionBase):
+    """A bar (cylinder with flat ends) of another material around the segment start -> end."""
+
+    shape: Literal["bar"] = Field(description="Inclusion shape.")
+    start: Point3 = Field(description="One end of the bar axis [x, y, z].")
+    end: Point3 = Field(description="The other end of the bar axis [x, y, z].")
+
+    def to_inclusion(self) -> BarInclusion:
+        return BarInclusion(self.material.to_material(), tuple(self.start), tuple(self.end), self.radius)
+
+
+InclusionSpec = Annotated[Union[SphereInclusionSpec, BarInclusionSpec], Field(discriminator="shape")]
+
+
+class InclusionGeneratorSpec(_Strict):
+    """Random non-overlapping inclusions for given volume fractions (e.g. the paper's Si8.5Sn0.5Sb as Sn and
+    Sb in Si: fractions {Sn: 0.063, Sb: 0.141}). Expanded into an explicit list when the spec is validated,
+    so the stored spec and the run id name every inclusion."""
+
+    fractions: dict[str, Annotated[float, Field(ge=0, lt=1)]] = Field(
+        description="Material preset name -> volume fraction of the particle, e.g. {Sn: 0.063, Sb: 0.141}."
+    )
+    shape: Literal["sphere", "bar"] = Field("sphere", description="Shape of every generated inclusion.")
+    size: Annotated[Length, Field(gt=0, description="Radius of each sphere or bar, e.g. '0.4 um'.")]
+    length: Annotated[Length, Field(gt=0, description="Bar length; default 4 x size.")] | None = None
+    seed: int = Field(0, ge=0, description="Random seed: the same seed gives the same inclusions.")
+
+    @field_validator("fractions")
+    @classmethod
+    def _known_materials(cls, value: dict[str, float]) -> dict[str, float]:
+        for name in value:
+            if name not in PRESETS:
+                raise _unknown_preset(name)
+        return value
+
+
+class ParticleSpec(_Strict):
+    """The particle geometry: radius and optional inclusions of other materials."""
+
+    radius: Annotated[Quantity("length"), Field(gt=0, description="Particle radius R, e.g. '4.11 um' (mean size 8.22 um).")]
+    inclusions: list[InclusionSpec] = Field(
+        default_factory=list,
+        description="Spheres and bars of other materials inside the particle (model.material is the matrix);"
+        " or {generate: {fractions: {Sn: 0.063, Sb: 0.141}, shape: sphere, size: 0.4 um, seed: 1}}.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _generate(cls, data: Any) -> Any:
+        if not (isinstance(data, dict) and isinstance(data.get("inclusions"), dict)):
+            return data
+        table = data["inclusions"]
+        if set(table) != {"generate"}:
+            raise ValueError(
+                "'inclusions' is a list of spheres/bars or {generate: {fractions: ..., shape: ..., size: ..., seed: ...}},"
+                f" got a table with keys {sorted(table)}"
+            )
+        generator = InclusionGeneratorSpec.model_validate(table["generate"])
+        from .units import parse_quantity
+
+        radius_m = parse_quantity(data.get("radius"), "length")
+        placed = generate_inclusions(
+            [(PRESETS[name], f) for name, f in generator.fractions.items()],
+            radius=radius_m,
+            shape=generator.shape,
+            size=generator.size,
+            length=generator.length,
+            seed=generator.seed,
+        )
+        return {**data, "inclusions": [_inclusion_table(inc) for inc in placed]}
+
+    @model_validator(mode="after")
+    def _check_geometry(self) -> ParticleSpec:
+        try:
+            check_inclusions([inc.to_inclusion() for inc in self.inclusions], self.radius)
+        except InclusionError as exc:
+            raise ValueError(str(exc).replace("inclusions[", "model.particle.inclusions[")) from None
+        return self
+
+
+def _inclusion_table(inc: SphereInclusion | BarInclusion) -> dict[str, Any]:
+    """A generated inclusion as the table a spec would spell out (material by preset name)."""
+    if isinstance(inc, SphereInclusion):
+        return {"material": inc.material.name, "shape": "sphere", "center": list(inc.center), "radius": inc.radius}
+    return {"material": inc.material.name, "shape": "bar", "start": list(inc.start), "end": list(inc.end), "radius": inc.radius}
+
+
 class StopSpec(_Strict):
-    """When the run ends: give exactly one of dod, time, surface_theta."""
+    """When the run ends: give exactly one of dod, time, surface_theta, capacity."""
 
     dod: float | None = Field(None, gt=0, le=1.0, description="Stop at this depth of discharge (0, 1].")
     time: Annotated[Quantity("time"), Field(gt=0, description="Stop at this time, e.g. '10 h'.")] | None = None
     surface_theta: float | None = Field(
         None, gt=0, le=1.5, description="Stop when the maximum surface theta reaches this value."
     )
+    capacity: Annotated[
+        Quantity("specific_capacity"),
+        Field(gt=0, description="Stop when the inserted specific capacity (current x time per mass) reaches this, e.g. '1 Ah/g'."),
+    ] | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> StopSpec:
-        given = [k for k in ("dod", "time", "surface_theta") if getattr(self, k) is not None]
+        given = [k for k in _STOP_KINDS if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(
-                f"give exactly one stop condition (dod, time or surface_theta), got {given or 'none'};"
-                " e.g. stop: {dod: 1.0}"
+                f"give exactly one stop condition (dod, time, surface_theta or capacity), got {given or 'none'};"
+                " e.g. stop: {dod: 1.0} or stop: {capacity: 1 Ah/g}"
             )
         return self
 
     def to_condition(self) -> StopCondition:
-        for kind in ("dod", "time", "surface_theta"):
+        for kind in _STOP_KINDS:
             if getattr(self, kind) is not None:
                 return StopCondition(kind=kind, value=float(getattr(self, kind)))
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+_STOP_KINDS = ("dod", "time", "surface_theta", "capacity")
 
 
 class LoadingSpec(_Strict):
@@ -235,30 +486,93 @@ class LoadingSpec(_Strict):
     stop: StopSpec = Field(default_factory=lambda: StopSpec(dod=1.0), description="When to stop.")
 
 
+class MechanicsSpec(_Strict):
+    """Constitutive law of the particle and stress-driven diffusion."""
+
+    constitutive: Literal["elastic", "elastoplastic"] = Field(
+        "elastic",
+        description="elastic (default; isotropic linear elasticity, the paper) | elastoplastic (small-strain J2 flow).",
+    )
+    yield_stress: Union[float, YieldStressLaw, None] = Field(
+        None,
+        description="elastoplastic only: yield stress sigma_Y, a number ('1.75 GPa', lithiated Si, Sethuraman et al."
+        " 2010) or a law of theta; default: the material's yield_stress.",
+    )
+    hardening_modulus: Annotated[
+        Quantity("pressure"), Field(ge=0, description="elastoplastic only: linear isotropic hardening modulus H (0 = perfectly plastic).")
+    ] = 0.0
+    stress_driven_diffusion: bool = Field(
+        False, description="Two-way coupling: flux J = -D (grad c - Omega c/(R T) grad sigma_h) (uses model.temperature)."
+    )
+
+    @field_validator("yield_stress", mode="before")
+    @classmethod
+    def _pressure_or_law(cls, value: Any) -> Any:
+        return _number_or_law(value, "pressure")
+
+    @field_validator("yield_stress")
+    @classmethod
+    def _check_yield(cls, value: Any) -> Any:
+        return _check_range("yield_stress", value, 0.0, float("inf"), "Pa")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MechanicsSpec:
+        if self.constitutive == "elastic" and self.yield_stress is not None:
+            raise ValueError(
+                "yield_stress is given but constitutive is 'elastic': write constitutive: elastoplastic, or remove yield_stress"
+            )
+        if self.constitutive == "elastic" and self.hardening_modulus != 0.0:
+            raise ValueError("hardening_modulus applies to constitutive: elastoplastic only; set it or remove hardening_modulus")
+        return self
+
+    def to_options(self) -> MechanicsOptions:
+        return MechanicsOptions(
+            constitutive=self.constitutive,
+            yield_stress=_to_property(self.yield_stress, "Pa"),
+            hardening_modulus=self.hardening_modulus,
+            stress_driven_diffusion=self.stress_driven_diffusion,
+        )
+
+
 class ModelSpec(_Strict):
     """The physics: particle, material, loading, initial and stress-free states."""
 
     particle: ParticleSpec = Field(description="Particle geometry.")
-    material: MaterialSpec = Field(description="A preset name (Si, Si8.5Sn0.5Sb) or an inline table (optionally 'base: Si').")
+    material: MaterialSpec = Field(description="The matrix: a preset name (Si, Si8.5Sn0.5Sb, Sn, Sb) or an inline table (optionally 'base: Si').")
     loading: LoadingSpec = Field(description="Galvanostatic loading and stop condition.")
     initial_theta: float = Field(0.0, ge=0, lt=1, description="Uniform initial state of charge theta0 = c0/c_max.")
     reference_theta: float | None = Field(
         None, ge=0, le=1, description="Stress-free state c_ref/c_max; default: the initial state."
     )
+    mechanics: MechanicsSpec = Field(
+        default_factory=MechanicsSpec, description="Constitutive law (elastic | elastoplastic) and stress-driven diffusion."
+    )
+    temperature: Annotated[
+        Quantity("temperature"), Field(gt=0, description="Absolute temperature T, e.g. '298.15 K' (stress-driven diffusion).")
+    ] = 298.15
+
+    @model_validator(mode="after")
+    def _yield_stress_given(self) -> ModelSpec:
+        if self.mechanics.constitutive == "elastoplastic" and self.mechanics.yield_stress is None and self.material.yield_stress is None:
+            raise ValueError(
+                "constitutive: elastoplastic needs a yield stress: add model.mechanics.yield_stress (e.g. 1.75 GPa for"
+                " lithiated Si, Sethuraman et al. 2010) or material.yield_stress"
+            )
+        return self
 
     @model_validator(mode="before")
     @classmethod
     def _explain_moved_keys(cls, data: Any) -> Any:
         if isinstance(data, dict):
             if "inclusions" in data:
-                raise ValueError(
-                    "'inclusions' (Sn/Sb spheres or bars inside the particle) are not supported by any solver"
-                    " yet; remove the key"
-                )
+                raise ValueError("'model.inclusions' belongs to the particle: write 'model.particle.inclusions'")
             if "radius" in data:
                 raise ValueError("'model.radius' has moved: write 'model.particle.radius'")
             if "specific_current" in data:
                 raise ValueError("'model.specific_current' has moved: write 'model.loading.specific_current'")
+            for key in ("constitutive", "yield_stress", "stress_driven_diffusion", "plasticity"):
+                if key in data:
+                    raise ValueError(f"'model.{key}' belongs under 'model.mechanics' (e.g. mechanics: {{constitutive: elastoplastic, yield_stress: 1.75 GPa}})")
         return data
 
     @field_validator("material", mode="before")
@@ -272,8 +586,11 @@ class ModelSpec(_Strict):
             material=self.material.to_material(),
             specific_current=self.loading.specific_current,
             stop=self.loading.stop.to_condition(),
+            inclusions=tuple(inc.to_inclusion() for inc in self.particle.inclusions),
             initial_theta=self.initial_theta,
             reference_theta=self.reference_theta,
+            mechanics=self.mechanics.to_options(),
+            temperature=self.temperature,
         )
 
 
@@ -287,6 +604,10 @@ class FieldsAtSpec(_Strict):
         default_factory=lambda: [0.25, 0.5, 1.0], description="Depths of discharge at which to store fields."
     )
     times: list[Quantity("time")] = Field(default_factory=list, description="Times at which to store fields, e.g. ['1 h', '2 h'].")
+    capacity: list[Annotated[Quantity("specific_capacity"), Field(gt=0)]] = Field(
+        default_factory=list,
+        description="Inserted specific capacities (current x time per mass) at which to store fields, e.g. ['0.5 Ah/g', '1 Ah/g'].",
+    )
     every: int | None = Field(None, ge=1, description="Also store fields every N accepted time steps.")
 
 
@@ -312,7 +633,11 @@ class OutputsSpec(_Strict):
     def to_request(self) -> OutputRequest:
         f = self.fields_at
         return OutputRequest(
-            dods=tuple(f.dod), times=tuple(f.times), every=f.every, stress_every_dod=self.scalars.every_dod
+            dods=tuple(f.dod),
+            times=tuple(f.times),
+            every=f.every,
+            stress_every_dod=self.scalars.every_dod,
+            capacities=tuple(f.capacity),
         )
 
 
@@ -421,6 +746,15 @@ class StudySpec(_Strict):
             if "outputs" in data and isinstance(data["outputs"], dict) and "fields" in data["outputs"]:
                 raise ValueError("'outputs.fields' is called 'outputs.fields_at' (e.g. fields_at: {dod: [0.5, 1.0]})")
         return data
+
+    @model_validator(mode="after")
+    def _radial_has_no_inclusions(self) -> StudySpec:
+        if self.backend == "radial" and self.model.particle.inclusions:
+            raise ValueError(
+                "backend 'radial' is spherically symmetric and cannot model model.particle.inclusions;"
+                " use backend native (or comsol), or remove the inclusions"
+            )
+        return self
 
     def runs(self):
         """Expand the sweep into frozen :class:`~orchestrator.runspec.RunSpec` objects."""

@@ -35,7 +35,7 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
-from solvers.api import FIELD_UNITS, SCALAR_COLUMNS, FieldFrame
+from solvers.api import FIELD_UNITS, SCALAR_COLUMNS, SCALAR_DEFAULTS, FieldFrame
 
 from .claims import STALE_AFTER_S, boot_id, read_claim, umask
 from .errors import RunNotFound, StoreError
@@ -134,6 +134,7 @@ class StoreSink:
         self._scalars.flush()
 
     def write_scalars(self, row: dict[str, float]) -> None:
+        row = {**SCALAR_DEFAULTS, **row}
         missing = [c for c in SCALAR_COLUMNS if c not in row]
         if missing:
             raise StoreError(f"scalar row lacks columns {missing}")

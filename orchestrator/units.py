@@ -25,6 +25,7 @@ DIMENSIONS: dict[str, tuple[str, str, str]] = {
     "specific_capacity": ("[current]*[time]/[mass]", "C/kg", "3579 mAh/g"),
     "specific_current": ("[current]/[mass]", "A/kg", "0.1 A/g"),
     "concentration": ("[substance]/[length]**3", "mol/m**3", "311140 mol/m^3"),
+    "temperature": ("[temperature]", "K", "298.15 K"),
 }
 
 

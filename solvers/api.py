@@ -25,6 +25,7 @@ from models import LithiationModel
 __all__ = [
     "FIELD_UNITS",
     "SCALAR_COLUMNS",
+    "SCALAR_DEFAULTS",
     "FieldFrame",
     "MemorySink",
     "MeshOptions",
@@ -44,7 +45,13 @@ SCALAR_COLUMNS: tuple[str, ...] = (
     "von_mises_max",
     "hydrostatic_min",
     "hydrostatic_max",
+    "plastic_strain_max",  # equivalent plastic strain [-]; 0 for elastic runs (appended last: older
+    # scalars.csv files simply lack the column)
 )
+
+#: Values of columns added after the first release, for rows that do not give them (an elastic run
+#: has no plastic strain); sinks fill them in so older producers keep working.
+SCALAR_DEFAULTS: dict[str, float] = {"plastic_strain_max": 0.0}
 
 #: Point arrays of a field frame, with their units and number of components.
 FIELD_UNITS: dict[str, tuple[str, int]] = {
@@ -56,13 +63,15 @@ FIELD_UNITS: dict[str, tuple[str, int]] = {
     "hydrostatic": ("Pa", 1),
     "volumetric_strain": ("1", 1),
     "max_principal_stress": ("Pa", 1),
+    "plastic_strain": ("1", 1),  # equivalent plastic strain (0 for elastic runs)
 }
 
 
 @dataclass(frozen=True)
 class OutputRequest:
-    """When to store full fields (at DODs [-], at times [s], and/or every N accepted steps) and
-    how often the scalar rows carry the stress extrema.
+    """When to store full fields (at DODs [-], at times [s], at inserted specific capacities [C/kg]
+    (i_m t, 1 Ah/g = 3.6e6 C/kg), and/or every N accepted steps) and how often the scalar rows carry
+    the stress extrema.
 
     ``stress_every_dod``: the max von Mises and min/max hydrostatic stress of the scalar rows are
     evaluated whenever the DOD passes the next multiple of it (and at t = 0, at every field frame
@@ -74,10 +83,12 @@ class OutputRequest:
     times: tuple[float, ...] = ()
     every: int | None = None
     stress_every_dod: float | None = 0.005
+    capacities: tuple[float, ...] = ()
 
     def target_times(self, model: LithiationModel) -> np.ndarray:
-        """Sorted unique output times [s] from ``dods`` and ``times`` (``every`` is step-based)."""
+        """Sorted unique output times [s] from ``dods``, ``times`` and ``capacities`` (``every`` is step-based)."""
         times = [model.time_at_dod(d) for d in self.dods] + [float(t) for t in self.times]
+        times += [model.time_at_capacity(q) for q in self.capacities]
         return np.unique(np.asarray(times, dtype=float))
 
     def schedule(self, model: LithiationModel, t_end: float) -> tuple[np.ndarray, list[str]]:
@@ -179,7 +190,7 @@ class MemorySink:
         self.progress_calls: list[tuple[float, float, float]] = []
 
     def write_scalars(self, row: dict[str, float]) -> None:
-        self.rows.append(dict(row))
+        self.rows.append({**row, **{k: v for k, v in SCALAR_DEFAULTS.items() if k not in row}})
 
     def write_fields(self, frame: FieldFrame) -> None:
         self.frames.append(frame)

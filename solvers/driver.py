@@ -244,7 +244,7 @@ def _tail(
     if result.stopped_by_event:
         reason = "surface_theta"
     else:
-        reason = "time" if model.stop.kind == "time" else "dod"
+        reason = model.stop.kind if model.stop.kind in ("time", "capacity") else "dod"
     stats.extra.update(
         {
             "stop_reason": reason,

@@ -101,6 +101,7 @@ class AnalyticCase:
             "hydrostatic": trace / 3.0,
             "volumetric_strain": trace * (1.0 - 2.0 * nu) / mat.youngs_modulus + omega * dc,
             "max_principal_stress": np.maximum(sr, st),
+            "plastic_strain": np.zeros_like(sr),
         }
 
     def scalars(self, time: float) -> dict[str, float]:

@@ -141,7 +141,7 @@ def test_sink_writes_contract(store_and_runs):
 def test_truncated_scalar_line_is_ignored(store_and_runs):
     store, runs = store_and_runs
     run = store.prepare(runs[0])
-    (run.path / "scalars.csv").write_text(",".join(SCALAR_COLUMNS) + "\n" + ",".join(["1"] * 8) + "\n1,2,3")
+    (run.path / "scalars.csv").write_text(",".join(SCALAR_COLUMNS) + "\n" + ",".join(["1"] * len(SCALAR_COLUMNS)) + "\n1,2,3")
     assert len(run.scalars()["dod"]) == 1
 
 

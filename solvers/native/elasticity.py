@@ -26,6 +26,13 @@ factorised once (see :mod:`.linalg`).
 Rollers are imposed by removing the constrained unknowns (node on x_i = 0 -> u_i fixed at 0); the
 remaining matrix is symmetric positive definite (the rollers remove the rigid motions).
 
+Several materials (inclusions): E, nu and the eigenstrain factor may be per-element arrays. The load
+is then f = L_w x with L_w[(a, i), k] = sum_T K_T s_T integral_T lambda_k d_i phi_a (s_T the element's
+factor on the eigen field x, e.g. x = c - c_ref and s_T = Omega_T, so e_v = Omega_T (c - c_ref) jumps at
+interfaces while c stays continuous). Vertex stresses are volume-weighted averages over the elements
+around a vertex of each element's own C_T (eps_T - e_v,T / 3 I): sigma = S_C u - k_v x I with S_C the
+C-weighted strain-recovery operator and k_v the vertex average of K_T s_T.
+
 Unknown numbering: ``3 * node + i`` (interleaved), nodes = vertices then P2 edge midpoints.
 """
 
@@ -53,14 +60,22 @@ _CHUNK = 8192  # elements per vectorised assembly block (bounds temporary memory
 VOIGT: tuple[tuple[int, int], ...] = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))
 
 
-def lame_parameters(youngs_modulus: float, poisson_ratio: float) -> tuple[float, float, float]:
-    """(lambda, mu, K_b) [Pa] from E [Pa] and nu [-]."""
-    e, nu = float(youngs_modulus), float(poisson_ratio)
-    if not (-1.0 < nu < 0.5) or e <= 0:
+def lame_parameters(youngs_modulus, poisson_ratio):
+    """(lambda, mu, K_b) [Pa] from E [Pa] and nu [-] (floats, or per-element arrays)."""
+    e, nu = np.asarray(youngs_modulus, dtype=float), np.asarray(poisson_ratio, dtype=float)
+    if np.any(~((-1.0 < nu) & (nu < 0.5))) or np.any(~(e > 0)):
         raise ValueError(f"need E > 0 and -1 < nu < 0.5, got E = {e} Pa, nu = {nu}")
     lam = e * nu / ((1.0 + nu) * (1.0 - 2.0 * nu))
     mu = e / (2.0 * (1.0 + nu))
-    return lam, mu, e / (3.0 * (1.0 - 2.0 * nu))
+    bulk = e / (3.0 * (1.0 - 2.0 * nu))
+    if e.ndim == 0 and nu.ndim == 0:
+        return float(lam), float(mu), float(bulk)
+    return lam, mu, bulk
+
+
+def _chunk(value, sl: slice):
+    """A per-element coefficient restricted to the chunk ``sl``, broadcastable over (m, 3, 3, a, b)."""
+    return value if np.ndim(value) == 0 else np.asarray(value)[sl][:, None, None, None, None]
 
 
 class ElasticityProblem:
@@ -69,23 +84,32 @@ class ElasticityProblem:
     Parameters
     ----------
     mesh: the octant mesh.
-    youngs_modulus: E [Pa].  poisson_ratio: nu [-].
+    youngs_modulus: E [Pa].  poisson_ratio: nu [-]. Floats, or per-element arrays (m,).
     order: displacement order (1 or 2).
     linear_solver: ``auto`` | ``cholmod`` | ``superlu`` | ``amg``.
+    eigen_scale: None, or a per-element factor (m,) on the eigen field (e_v,T = eigen_scale_T x);
+        with per-element materials the eigen field passed to the solves is x (e.g. c - c_ref).
     """
 
     def __init__(
         self,
         mesh: OctantMesh,
-        youngs_modulus: float,
-        poisson_ratio: float,
+        youngs_modulus,
+        poisson_ratio,
         *,
         order: int = 2,
         linear_solver: str = "auto",
+        eigen_scale: np.ndarray | None = None,
     ):
         self.mesh = mesh
         self.order = order
         self.lam, self.mu, self.bulk = lame_parameters(youngs_modulus, poisson_ratio)
+        self.per_element = np.ndim(self.lam) > 0 or eigen_scale is not None
+        if self.per_element:
+            ones = np.ones(mesh.n_tets)
+            self.lam, self.mu, self.bulk = (np.broadcast_to(v, ones.shape) * ones for v in (self.lam, self.mu, self.bulk))
+            scale = ones if eigen_scale is None else np.asarray(eigen_scale, dtype=float)
+            self.load_weight = self.bulk * scale  # K_T s_T per element
         nl = n_local(order)
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -103,6 +127,11 @@ class ElasticityProblem:
         self.stiffness = self._assemble_stiffness(dofs)
         self.load_operator = self._assemble_load(dofs)
         self.strain_operator = self._assemble_vertex_strain()
+        if self.per_element:
+            self.stress_operator = self._assemble_vertex_strain(stress=True)
+            weights = np.bincount(mesh.tets.ravel(), weights=np.repeat(self.vol, 4), minlength=mesh.n_points)
+            kw = np.bincount(mesh.tets.ravel(), weights=np.repeat(self.vol * self.load_weight, 4), minlength=mesh.n_points)
+            self.vertex_load_weight = kw / weights  # vertex average of K_T s_T
         timings["assembly"] = time.perf_counter() - t0
 
         tol = 1e-6 * mesh.radius
@@ -146,26 +175,31 @@ class ElasticityProblem:
             # g2[m, i, j, k, l] = d_i lambda_k d_j lambda_l
             g2 = np.einsum("mki,mlj->mijkl", gl, gl).reshape(m * 9, 16)
             s = (g2 @ ref).reshape(m, 3, 3, nl, nl) * vol[:, None, None, None, None]  # s[m,i,j,a,b]
-            ke = self.lam * s + self.mu * s.transpose(0, 2, 1, 3, 4)
-            ke[:, [0, 1, 2], [0, 1, 2]] += self.mu * np.trace(s, axis1=1, axis2=2)[:, None]
+            lam, mu = _chunk(self.lam, sl), _chunk(self.mu, sl)
+            ke = lam * s + mu * s.transpose(0, 2, 1, 3, 4)
+            mu_t = mu if np.ndim(mu) == 0 else mu[:, :, 0]
+            ke[:, [0, 1, 2], [0, 1, 2]] += mu_t * np.trace(s, axis1=1, axis2=2)[:, None]
             ke = ke.transpose(0, 3, 1, 4, 2)  # (m, a, i, b, j)
             d = dofs[sl]
             total = total + assemble_matrix(d, d, ke.reshape(m, 3 * nl, 3 * nl), (self.n_dofs, self.n_dofs))
         return total.tocsr()
 
     def _assemble_load(self, dofs: np.ndarray) -> sp.csr_matrix:
-        """L (n_dofs, n_vertices) with L[(a, i), k] = integral lambda_k d_i phi_a."""
+        """L (n_dofs, n_vertices) with L[(a, i), k] = integral lambda_k d_i phi_a (times K_T s_T per
+        element with per-element materials)."""
         rule = tetrahedron_rule(self.order)
         nl = n_local(self.order)
         le = np.zeros((self.mesh.n_tets, nl, 3, 4))
+        weight = self.vol * self.load_weight if self.per_element else self.vol
         for lam_q, w_q in zip(rule.lambdas, rule.weights):
             g = basis_gradients(self.order, lam_q, self.grad_lambda)
-            le += (w_q * self.vol)[:, None, None, None] * g[:, :, :, None] * lam_q[None, None, None, :]
+            le += (w_q * weight)[:, None, None, None] * g[:, :, :, None] * lam_q[None, None, None, :]
         return assemble_matrix(dofs, self.mesh.tets, le.reshape(-1, 3 * nl, 4), (self.n_dofs, self.mesh.n_points))
 
-    def _assemble_vertex_strain(self) -> sp.csr_matrix:
+    def _assemble_vertex_strain(self, stress: bool = False) -> sp.csr_matrix:
         """S (6 n_vertices, n_dofs): volume-weighted average over the elements around each vertex
-        of the strain at that corner (Voigt xx, yy, zz, yz, xz, xy; tensor, not engineering, shear)."""
+        of the strain at that corner (Voigt xx, yy, zz, yz, xz, xy; tensor, not engineering, shear).
+        ``stress=True``: of C_T eps_T instead (2 mu_T eps + lambda_T tr(eps) I, per-element materials)."""
         mesh = self.mesh
         nl = n_local(self.order)
         weight_sum = np.bincount(mesh.tets.ravel(), weights=np.repeat(self.vol, 4), minlength=mesh.n_points)
@@ -174,11 +208,17 @@ class ElasticityProblem:
             g = basis_gradients(self.order, np.eye(4)[k], self.grad_lambda)  # (m, nl, 3)
             vertex = mesh.tets[:, k]
             w = self.vol / weight_sum[vertex]  # (m,)
+            shear = 2.0 * self.mu * w if stress else w
             for comp, (i, j) in enumerate(VOIGT):
                 row = np.broadcast_to((6 * vertex + comp)[:, None], (mesh.n_tets, nl))
                 rows += [row, row]
                 cols += [3 * self.conn + i, 3 * self.conn + j]
-                vals += [0.5 * w[:, None] * g[:, :, j], 0.5 * w[:, None] * g[:, :, i]]
+                vals += [0.5 * shear[:, None] * g[:, :, j], 0.5 * shear[:, None] * g[:, :, i]]
+                if stress and i == j:  # lambda_T tr(eps) on the normal components
+                    for a in range(3):
+                        rows.append(row)
+                        cols.append(3 * self.conn + a)
+                        vals.append((self.lam * w)[:, None] * g[:, :, a])
         data = np.concatenate([v.ravel() for v in vals])
         r = np.concatenate([x.ravel() for x in rows])
         c = np.concatenate([x.ravel() for x in cols])
@@ -197,8 +237,11 @@ class ElasticityProblem:
 
     # -- solves -----------------------------------------------------------------------------------
     def displacements(self, eigen_volumetric: np.ndarray) -> np.ndarray:
-        """Unknown vectors (n_dofs, k) for k vertex fields e_v (n_vertices, k), in one multi-RHS solve."""
-        rhs = self.bulk * (self.load_operator @ eigen_volumetric)
+        """Unknown vectors (n_dofs, k) for k vertex fields e_v (n_vertices, k), in one multi-RHS solve
+        (per-element materials: the fields x with e_v,T = eigen_scale_T x)."""
+        rhs = self.load_operator @ eigen_volumetric
+        if not self.per_element:
+            rhs = self.bulk * rhs
         u = np.zeros((self.n_dofs, eigen_volumetric.shape[1]))
         u[self.free] = self.solver(rhs[self.free]).reshape(self.free.size, -1)
         return u
@@ -219,7 +262,21 @@ class ElasticityProblem:
 
         ``strain`` (n, 6) with ``eigen_volumetric`` (n,), or (n, 6, k) with (n, k).
         """
+        if self.per_element:
+            raise ValueError("per-element materials: use vertex_stress_of(u, x) (stresses jump at interfaces)")
         trace = strain[:, :3].sum(axis=1)
         stress = 2.0 * self.mu * strain
         stress[:, :3] += (self.lam * trace - self.bulk * eigen_volumetric)[:, None]
+        return stress
+
+    def vertex_stress_of(self, u: np.ndarray, eigen_field: np.ndarray) -> np.ndarray:
+        """Vertex stresses [Pa] (n, 6) or (n, 6, k) from unknown vectors ``u`` (n_dofs,) / (n_dofs, k)
+        and the eigen fields (n,) / (n, k): works for one material and per-element materials."""
+        u = np.asarray(u, dtype=float)
+        if not self.per_element:
+            strain = self.vertex_strain(u.reshape(-1, 3) if u.ndim == 1 else u)
+            return self.vertex_stress(strain, eigen_field)
+        x = np.asarray(eigen_field, dtype=float)
+        stress = (self.stress_operator @ u).reshape((-1, 6) + u.shape[1:])
+        stress[:, :3] -= (self.vertex_load_weight.reshape((-1,) + (1,) * (x.ndim - 1)) * x)[:, None]
         return stress

@@ -29,7 +29,7 @@ from ..driver import Discretisation, run_transient
 from ..errors import SolverError
 from .elasticity import ElasticityProblem
 from .krylov import FrozenKrylovSolver
-from .mesh import mesh_from_options
+from .mesh import OctantMesh, mesh_from_options
 from .postprocess import NativePost
 from .transport import OctantTransport
 
@@ -38,13 +38,61 @@ __all__ = ["solve"]
 log = logging.getLogger(__name__)
 
 
-def _surface_theta(surface: np.ndarray, c_max: float):
-    """max theta over the sphere vertices of a state (the surface_theta stop probes it)."""
+def _surface_theta(surface: np.ndarray, c_max: np.ndarray):
+    """max theta = c / c_max (vertex c_max) over the sphere vertices (the surface_theta stop probes it)."""
+    c_max_s = np.asarray(c_max)[surface]
 
     def probe(c: np.ndarray) -> float:
-        return float(c[surface].max()) / c_max
+        return float((c[surface] / c_max_s).max())
 
     return probe
+
+
+def _mesh(model: LithiationModel, numerics: Numerics) -> tuple[OctantMesh, np.ndarray | None]:
+    """The octant mesh and the domain of each element (None: one material). With inclusions the mesh
+    is made by gmsh (:mod:`.gmsh_mesh`, cached); a mesh file cannot carry them."""
+    if not model.inclusions:
+        return mesh_from_options(numerics.mesh, model.radius), None
+    if numerics.mesh.file:
+        raise SolverError(
+            f"numerics.mesh.file = {numerics.mesh.file!r} cannot be used with model.particle.inclusions: octant meshes"
+            " particles with inclusions itself (gmsh); remove numerics.mesh.file"
+        )
+    from .gmsh_mesh import gmsh_octant_mesh
+
+    tagged = gmsh_octant_mesh(model.radius, model.inclusions, model.inclusion_domains, numerics.mesh)
+    return tagged.mesh, tagged.domain
+
+
+def _transport(model: LithiationModel, mesh: OctantMesh, domain: np.ndarray | None) -> tuple[OctantTransport, float]:
+    """The P1 transport system and its surface flux J [mol/m^2/s].
+
+    One material: J = i_m rho V_h / (F A_h). Several: J = sum_d V_d,h (c_max,d - c0) / (A_h t_full), so
+    that DOD = 1 lands exactly at the model's full-lithiation time (t_full uses the exact domain
+    volumes; the discrete ones differ by the meshing of the inclusions).
+    """
+    if domain is None:
+        flux = model.surface_flux(volume=mesh.volume, area=mesh.sphere_area)
+        return OctantTransport(mesh, model.material.diffusivity, model.c_max, flux), flux
+    materials = model.domain_materials
+    volumes = np.bincount(domain, weights=mesh.volumes, minlength=len(materials))
+    flux = model.insertable_amount(volumes) / (mesh.sphere_area * model.full_lithiation_time)
+    laws, c_max = [m.diffusivity for m in materials], [m.c_max for m in materials]
+    return OctantTransport(mesh, laws, c_max, flux, domain=domain), flux
+
+
+def _elasticity(model: LithiationModel, mesh: OctantMesh, domain: np.ndarray | None, numerics: Numerics) -> ElasticityProblem:
+    """Elasticity with the matrix's constants, or per-element E, nu and Omega (eigen field c - c_ref)."""
+    options = {"order": numerics.displacement_order, "linear_solver": numerics.linear_solver}
+    mat = model.material
+    if domain is None:
+        return ElasticityProblem(mesh, mat.youngs_modulus, mat.poisson_ratio, **options)
+    try:
+        table = np.array([[*m.elastic_constants(), m.partial_molar_volume] for m in model.domain_materials])
+    except ValueError as exc:
+        raise SolverError(f"inclusions need constant E and nu in every material on the native solver: {exc}") from None
+    e, nu, omega = table[domain].T
+    return ElasticityProblem(mesh, e, nu, eigen_scale=omega, **options)
 
 
 def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, sink: ResultSink) -> SolveStats:
@@ -64,34 +112,27 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
     timings: dict[str, float] = {}
 
     t0 = _time.perf_counter()
-    mesh = mesh_from_options(numerics.mesh, model.radius)
+    mesh, domain = _mesh(model, numerics)
     timings["mesh"] = _time.perf_counter() - t0
     if numerics.mesh.radial_nodes is not None:
         stats.notes.append("numerics.mesh.radial_nodes ignored: it applies to the radial backend only")
 
     t0 = _time.perf_counter()
-    flux = model.surface_flux(volume=mesh.volume, area=mesh.sphere_area)
-    transport = OctantTransport(mesh, model.material.diffusivity, model.c_max, flux)
+    transport, flux = _transport(model, mesh, domain)
     t_transport = _time.perf_counter() - t0
-    mat = model.material
-    elasticity = ElasticityProblem(
-        mesh,
-        mat.youngs_modulus,
-        mat.poisson_ratio,
-        order=numerics.displacement_order,
-        linear_solver=numerics.linear_solver,
-    )
+    elasticity = _elasticity(model, mesh, domain, numerics)
     timings["assembly"] = t_transport + elasticity.timings["assembly"]
     timings["factorisation"] = elasticity.timings["factorisation"]
-    post = NativePost(model, mesh, transport.ones_mass, elasticity)
+    post = NativePost(model, mesh, transport.ones_mass, elasticity, domain=domain)
     stats.dofs = {"c": mesh.n_points, "u": elasticity.n_dofs}
+    stats.extra["materials"] = [m.name for m in model.domain_materials]
 
     disc = Discretisation(
         backend="native",
         problem=transport,
         post=post,
         c0=np.full(mesh.n_points, model.c0),
-        surface_theta=_surface_theta(mesh.sphere_vertices, model.c_max),
+        surface_theta=_surface_theta(mesh.sphere_vertices, post.vertex_c_max),
         influx=flux * mesh.sphere_area,
         linear_solve=FrozenKrylovSolver(),
     )

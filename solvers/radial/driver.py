@@ -25,6 +25,7 @@ from ..api import Numerics, OutputRequest, ResultSink, SolveStats
 from ..driver import Discretisation, run_transient
 from .mesh import graded_nodes, node_count
 from .postprocess import RadialPost
+from .coupling import StressDrivenTransport
 from .transport import RadialTransport, tridiagonal_solve
 
 __all__ = ["solve"]
@@ -50,8 +51,13 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
     radius = model.radius
     n = node_count(mesh, radius)
     nodes = graded_nodes(radius, n, max(float(mesh.surface_grading), 1.0))
-    problem = RadialTransport(nodes, model.material.diffusivity, model.c_max, model.surface_flux())
-    post = RadialPost(model, nodes, problem.weights)
+    transport = RadialTransport(nodes, model.material.diffusivity, model.c_max, model.surface_flux())
+    post = RadialPost(model, nodes, transport.weights)
+    problem = (
+        StressDrivenTransport(transport, model, post.hydrostatic)
+        if model.mechanics.stress_driven_diffusion
+        else transport
+    )
     stats.dofs = {"c": n}
     stats.extra["radial_nodes"] = n
 
@@ -61,12 +67,17 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
         post=post,
         c0=np.full(n, model.c0),
         surface_theta=lambda c: float(c[-1]) / model.c_max,
-        influx=problem.flux * radius**2,
+        influx=transport.flux * radius**2,
         linear_solve=tridiagonal_solve,
     )
     setup = _time.perf_counter() - wall0
     result = run_transient(model, outputs, numerics, sink, disc, stats)
     final_dod = stats.extra["final_dod"]
+    stats.extra["mechanics"] = model.mechanics.constitutive
+    stats.extra["stress_driven_diffusion"] = model.mechanics.stress_driven_diffusion
+    if post.fe is not None:
+        stats.extra["mechanics_newton_iterations"] = post.fe.newton_iterations
+        stats.extra["mechanics_solves"] = post.fe.solves
     total = _time.perf_counter() - wall0
     stats.timings_s.update({"setup": setup, "solve": total - setup, "total": total})
     logger.info(

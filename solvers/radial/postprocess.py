@@ -1,7 +1,11 @@
 """From a radial concentration profile to the output contract: scalar rows and field frames.
 
-Stresses come from the closed form of :func:`models.analytical.radial_stresses` (exact for the
-piecewise-linear c of the P1 solution), so they cost O(N) per call and are evaluated every step.
+Linear elasticity with constant E and nu (the default): stresses come from the closed form of
+:func:`models.analytical.radial_stresses` (exact for the piecewise-linear c of the P1 solution), so
+they cost O(N) per call and are evaluated every step. Elastoplastic runs, and E or nu laws of theta,
+use the P2 radial finite elements of :mod:`.mechanics`: history-dependent, solved and committed in
+:meth:`RadialPost.accept` at every accepted state (the time loop's mechanics hook); the scalar rows
+and frames of accepted states read what ``accept`` computed.
 In Cartesian components on the x axis (the points (r, 0, 0) of the frame) the stress tensor is
 diag(sigma_r, sigma_t, sigma_t): Voigt (xx, yy, zz, yz, xz, xy) = (sigma_r, sigma_t, sigma_t, 0, 0, 0),
 its principal values are sigma_r and sigma_t (twice), and the displacement is (u_r, 0, 0).
@@ -17,6 +21,7 @@ from models import LithiationModel
 from models.analytical import radial_stresses
 
 from ..api import FieldFrame
+from .mechanics import RadialMechanics, RadialMechanicsState
 
 __all__ = ["RadialPost"]
 
@@ -34,12 +39,25 @@ class RadialPost:
         self.weights = np.asarray(weights, dtype=float)
         self.volume = float(self.nodes[-1] ** 3 / 3.0)
         m = model.material
-        self._elastic = {
-            "E": m.youngs_modulus,
-            "nu": m.poisson_ratio,
-            "Omega": m.partial_molar_volume,
-            "c_ref": model.c_ref,
-        }
+        self.fe: RadialMechanics | None = None
+        if model.mechanics.plastic or not m.constant_elasticity:
+            self.fe = RadialMechanics(
+                self.nodes,
+                youngs_modulus=m.youngs_modulus,
+                poisson_ratio=m.poisson_ratio,
+                partial_molar_volume=m.partial_molar_volume,
+                c_max=model.c_max,
+                c_ref=model.c_ref,
+                yield_stress=model.yield_stress if model.mechanics.plastic else None,
+                hardening_modulus=model.mechanics.hardening_modulus,
+            )
+            self._elastic = {}
+        else:
+            e, nu = m.elastic_constants()
+            self._elastic = {"E": e, "nu": nu, "Omega": m.partial_molar_volume, "c_ref": model.c_ref}
+        self._trial: tuple[np.ndarray, RadialMechanicsState] | None = None
+        self._accepted: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
+        self._extrema: dict[float, tuple[float, float, float, float]] = {}
         self._lines = np.stack([np.arange(self.nodes.size - 1), np.arange(1, self.nodes.size)], axis=1)
         self._points = np.zeros((self.nodes.size, 3))
         self._points[:, 0] = self.nodes
@@ -50,9 +68,27 @@ class RadialPost:
         m = self.model
         return float(self.weights @ (c - m.c0)) / ((m.c_max - m.c0) * self.volume)
 
+    def _fe_state(self, c: np.ndarray) -> RadialMechanicsState:
+        """The (trial) finite-element state for ``c`` from the committed history, cached."""
+        if self._trial is None or not np.array_equal(self._trial[0], c):
+            self._trial = (np.array(c, dtype=float, copy=True), self.fe.solve(c))
+        return self._trial[1]
+
     def stresses(self, c: np.ndarray) -> dict[str, np.ndarray]:
-        """:func:`models.analytical.radial_stresses` of ``c`` with the model's material."""
-        return radial_stresses(self.nodes, c, **self._elastic)
+        """Nodal sigma_r, sigma_t, von_mises, hydrostatic [Pa], u [m], volumetric_strain and
+        plastic_strain [-] of ``c`` (the last accepted state if ``c`` is it, else a trial solve from
+        the committed history)."""
+        if self._accepted is not None and np.array_equal(self._accepted[0], c):
+            return self._accepted[1]
+        if self.fe is None:
+            out = radial_stresses(self.nodes, c, **self._elastic)
+            out["plastic_strain"] = np.zeros_like(out["u"])
+            return out
+        return self.fe.nodal_fields(self._fe_state(c))
+
+    def hydrostatic(self, c: np.ndarray) -> np.ndarray:
+        """Nodal hydrostatic stress [Pa] of ``c`` (trial state; the stress-driven diffusion term)."""
+        return self.stresses(c)["hydrostatic"]
 
     def base_row(self, t: float, c: np.ndarray) -> dict[str, float]:
         """One row of :data:`solvers.api.SCALAR_COLUMNS` at time ``t`` [s], NaN stress extrema."""
@@ -66,12 +102,16 @@ class RadialPost:
             "von_mises_max": math.nan,
             "hydrostatic_min": math.nan,
             "hydrostatic_max": math.nan,
+            "plastic_strain_max": self._extrema[float(t)][3] if float(t) in self._extrema else 0.0,
         }
 
     def stress_extrema(self, times: list[float], states: list[np.ndarray]) -> np.ndarray:
         """(k, 3): max von Mises, min and max hydrostatic stress [Pa] of each profile."""
         out = np.empty((len(states), 3))
-        for k, c in enumerate(states):  # a few profiles of O(N) closed-form work each
+        for k, (t, c) in enumerate(zip(times, states)):  # a few profiles of O(N) work each
+            if float(t) in self._extrema:  # computed by accept() (history-dependent mechanics)
+                out[k] = self._extrema.pop(float(t))[:3]
+                continue
             s = self.stresses(c)
             out[k] = (np.max(s["von_mises"]), np.min(s["hydrostatic"]), np.max(s["hydrostatic"]))
         return out
@@ -83,7 +123,21 @@ class RadialPost:
         return {k: float(v) for k, v in row.items()}
 
     def accept(self, t: float, c: np.ndarray, dt: float) -> None:
-        """Mechanics hook of the time loop (linear elasticity keeps no history: nothing to do)."""
+        """Mechanics hook of the time loop: solve and commit the state of every accepted step
+        (history of elastoplastic runs); nothing to do for the closed form."""
+        if self.fe is None:
+            return
+        state = self._fe_state(c)
+        self.fe.commit(state)
+        self._trial = None
+        fields = self.fe.nodal_fields(state)
+        self._accepted = (np.array(c, dtype=float, copy=True), fields)
+        self._extrema[float(t)] = (
+            float(np.max(fields["von_mises"])),
+            float(np.min(fields["hydrostatic"])),
+            float(np.max(fields["hydrostatic"])),
+            float(np.max(fields["plastic_strain"])),
+        )
 
     def frame(self, t: float, c: np.ndarray) -> FieldFrame:
         """The :class:`FieldFrame` at ``t`` [s]: points (r, 0, 0), ``line`` cells, all point arrays."""
@@ -109,5 +163,6 @@ class RadialPost:
                 "hydrostatic": s["hydrostatic"],
                 "volumetric_strain": s["volumetric_strain"],
                 "max_principal_stress": np.maximum(s["sigma_r"], s["sigma_t"]),
+                "plastic_strain": s["plastic_strain"].copy(),
             },
         )
