@@ -15,6 +15,7 @@ from models import SphereInclusion, BarInclusion, get_preset  # noqa: E402
 from models.analytical import composite_sphere, eshelby_sphere_hydrostatic  # noqa: E402
 from models.laws import ConstantDiffusivity  # noqa: E402
 from solvers.api import MeshOptions  # noqa: E402
+from solvers.errors import MeshError  # noqa: E402
 from solvers.native.elasticity import ElasticityProblem  # noqa: E402
 from solvers.native.gmsh_mesh import gmsh_octant_mesh  # noqa: E402
 from solvers.native.transport import OctantTransport  # noqa: E402
@@ -79,6 +80,12 @@ def test_inclusion_mesh_is_conforming_tagged_and_cached(cache) -> None:
     assert again.cached and np.array_equal(again.domain, dm.domain)
     assert np.array_equal(again.mesh.points, dm.mesh.points)
     assert len(list(cache.glob("*.npz"))) >= 1
+
+
+def test_mesher_failures_are_clear_errors(cache) -> None:
+    tiny = SphereInclusion(SN, (1.0 * UM, 1.0 * UM, 1.0 * UM), 1e-10)
+    with pytest.raises(MeshError, match=r"Sn sphere at \(1, 1, 1\) um.*not usable.*enlarge or move"):
+        gmsh_octant_mesh(R, [tiny], (1,), MeshOptions(size="coarse"), cache_dir="")
 
 
 def test_concentric_inclusion_matches_the_composite_sphere(cache) -> None:

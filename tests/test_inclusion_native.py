@@ -38,15 +38,17 @@ def pure_si():
     return _run(())
 
 
+def _arrangement(sphere_material, bar_material):
+    return [
+        SphereInclusion(sphere_material, (2.2 * UM, 0.9 * UM, 0.9 * UM), 0.6 * UM),
+        SphereInclusion(sphere_material, (0.0, 0.0, 2.6 * UM), 0.6 * UM),
+        BarInclusion(bar_material, (0.8 * UM, 2.6 * UM, 0.8 * UM), (2.4 * UM, 2.6 * UM, 0.8 * UM), 0.4 * UM),
+    ]
+
+
 @pytest.fixture(scope="module")
 def with_inclusions():
-    return _run(
-        [
-            SphereInclusion(SN, (2.2 * UM, 0.9 * UM, 0.9 * UM), 0.6 * UM),
-            SphereInclusion(SN, (0.0, 0.0, 2.6 * UM), 0.6 * UM),
-            BarInclusion(SB, (0.8 * UM, 2.6 * UM, 0.8 * UM), (2.4 * UM, 2.6 * UM, 0.8 * UM), 0.4 * UM),
-        ]
-    )
+    return _run(_arrangement(SN, SB))
 
 
 def test_dod_flux_and_outputs_from_the_total_capacity(with_inclusions) -> None:
@@ -67,4 +69,11 @@ def test_dod_flux_and_outputs_from_the_total_capacity(with_inclusions) -> None:
 def test_inclusions_raise_the_peak_von_mises_above_pure_si(pure_si, with_inclusions) -> None:
     peak_si = np.nanmax(pure_si[1].column("von_mises_max"))
     peak_inc = np.nanmax(with_inclusions[1].column("von_mises_max"))
-    assert peak_inc > peak_si
+    assert peak_inc > 1.05 * peak_si
+    # control: the same gmsh mesh with Si "inclusions" gives pure Si's peak, so the rise is the Sn/Sb
+    # material mismatch, not the finer mesh around the inclusions (measured: 44.0, 43.9, 50.1 GPa)
+    si_copy = SI.with_(name="Si (inclusion)")
+    _, control, _ = _run(_arrangement(si_copy, si_copy))
+    peak_control = np.nanmax(control.column("von_mises_max"))
+    assert peak_control == pytest.approx(peak_si, rel=0.03)
+    assert peak_inc > 1.05 * peak_control

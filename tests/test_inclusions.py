@@ -174,3 +174,21 @@ def test_radial_stops_and_writes_fields_by_capacity() -> None:
     assert sink.column("time_s")[-1] == pytest.approx(36000.0)
     assert [f.time for f in sink.frames] == pytest.approx([18000.0, 36000.0])
     assert sink.frames[-1].dod == pytest.approx(1000 / 3579, rel=1e-6)
+
+
+def test_paper_studies_validate_with_the_papers_cases() -> None:
+    from pathlib import Path
+
+    from orchestrator.spec import load_study
+
+    studies = Path(__file__).resolve().parents[1] / "studies"
+    fig5 = load_study(studies / "paper-fig5.yaml").runs()
+    assert sorted(r.spec.physics().material.name for r in fig5) == ["Si", "Si8.5Sn0.5Sb"]
+    s25 = [r.spec.physics() for r in load_study(studies / "paper-figS25.yaml").runs()]
+    assert all(m.stop == StopCondition("capacity", 3.6e6) for m in s25)
+    s27 = [r.spec.physics() for r in load_study(studies / "paper-figS27.yaml").runs()]
+    shapes = [sorted({inc.shape for inc in m.inclusions}) for m in s27]
+    assert [m.material.name for m in s27] == ["Si", "Si8.5Sn0.5Sb", "Si", "Si"]
+    assert shapes == [[], [], ["bar"], ["sphere"]]
+    for m in s27[2:]:
+        assert {mat.name for mat in m.domain_materials} == {"Si", "Sn", "Sb"}

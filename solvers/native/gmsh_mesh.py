@@ -267,7 +267,14 @@ def gmsh_octant_mesh(
         if path is not None:
             _save(path, points, tets, dom)
     source = f"gmsh {gmsh_version} ({len(inclusions)} inclusion(s), h = {sizes['surface'] * 1e6:.3g} um, key {key[:12]}{', cached' if cached else ''})"
-    mesh = octant_from_arrays(points, tets.copy(), radius, source=source)
+    try:
+        mesh = octant_from_arrays(points, tets.copy(), radius, source=source)
+    except MeshError as exc:
+        desc = "; ".join(inc.describe() for inc in inclusions) or "no inclusions"
+        raise MeshError(
+            f"the gmsh mesh of the octant with {desc} is not usable: {exc}. Inclusions much smaller than the"
+            " element size, or nearly touching each other or the surface, cannot be meshed; enlarge or move them"
+        ) from exc
     log.info("%s: %d vertices, %d tetrahedra", source, mesh.n_points, mesh.n_tets)
     return DomainMesh(mesh=mesh, domain=np.asarray(dom, dtype=np.int64), cached=cached)
 
