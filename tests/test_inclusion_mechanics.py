@@ -130,7 +130,7 @@ def test_uniform_eigenstrain_with_equal_materials_is_stress_free(cache) -> None:
 def test_per_domain_laws_use_each_domains_theta(cache) -> None:
     dm = gmsh_octant_mesh(R, [SphereInclusion(SB, (0.0, 0.0, 0.0), 0.5 * R)], (1,), MeshOptions(size="coarse"), cache_dir=cache)
     si_law = SI.diffusivity
-    tr = OctantTransport(dm.mesh, [si_law, si_law], [SI.c_max, SB.c_max], 0.0, domain=dm.domain)
+    tr = OctantTransport(dm.mesh, [si_law, si_law], [SI.c_max, SB.c_max], 0.0, domains=dm.domain)
     c_q = np.full((dm.mesh.n_tets, 4), 0.5 * SB.c_max)
     d, dprime = tr._coefficients(c_q)
     inc = dm.domain == 1
@@ -138,6 +138,6 @@ def test_per_domain_laws_use_each_domains_theta(cache) -> None:
     assert np.allclose(dprime[inc], si_law.derivative(0.5) / SB.c_max)
     # one law and one c_max everywhere: the same residual as the one-material system
     one = OctantTransport(dm.mesh, ConstantDiffusivity(1e-15), SI.c_max, 1e-6)
-    two = OctantTransport(dm.mesh, [ConstantDiffusivity(1e-15)] * 2, [SI.c_max] * 2, 1e-6, domain=dm.domain)
+    two = OctantTransport(dm.mesh, [ConstantDiffusivity(1e-15)] * 2, [SI.c_max] * 2, 1e-6, domains=dm.domain)
     y = np.linspace(0, 1, dm.mesh.n_points) * SI.c_max
     assert np.allclose(one.rhs(y, 0.0), two.rhs(y, 0.0))

@@ -84,14 +84,23 @@ def prepare_runs(spec_path: Path, runs_dir: Path | None, backend: str | None = N
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .migrate import old_id_runs
+
+    old = old_id_runs(RunStore(args.runs_dir), load_runs(args.spec, args.backend))
+    if old:
+        raise StoreError(
+            f"{len(old)} run(s) of this study are stored under old run ids ({', '.join(p.name for p in old[:3])}"
+            f"{', ...' if len(old) > 3 else ''}): run ids no longer hash descriptions, material names or sources."
+            f" Re-key them first with: octant migrate-ids {old[0].parent.name}"
+            + (f" --runs-dir {args.runs_dir}" if args.runs_dir else "")
+            + " (otherwise every run would run again)"
+        )
     store, specs, runs = prepare_runs(args.spec, args.runs_dir, args.backend)
     if args.jobs < 1:
         raise StoreError("-j/--jobs must be at least 1")
-    try:
-        from ..executors.local import run_local
-    except ModuleNotFoundError:  # executors not installed: run in this process
-        run_local = None
-    if run_local is not None and args.jobs > 1:
+    from ..executors.local import run_local  # part of octant: an import error is a bug, never a silent fallback
+
+    if args.jobs > 1:
         report = run_local([r.path for r in runs], jobs=args.jobs, force=args.force)
         print(report.summary() if hasattr(report, "summary") else report)
         return 0 if report.ok else 1
@@ -127,11 +136,19 @@ def cmd_run_one(args: argparse.Namespace) -> int:
     if args.if_not_done and run.state == "done":
         print(f"{run.path}: already done")
         return 0
-    state = run_one(run.path, backend=args.backend, show_progress=sys.stderr.isatty(), if_not_done=args.if_not_done)
+    state = run_one(  # a bar on a TTY, plain log lines in batch logs
+        run.path, backend=args.backend, show_progress=True, if_not_done=args.if_not_done
+    )
     print(f"{run.path}: {state}")
     if state == "failed":
         print(f"error: {_error_of(run)} (log: {run.log_path})", file=sys.stderr)
     return 1 if state == "failed" else 0
+
+
+def _warnings(run: Run) -> list[str]:
+    from ..plausibility import run_warnings
+
+    return run_warnings(run) if run.state == "done" else []
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -145,6 +162,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             "path": str(run.path), "study": run.study, "run_id": run.run_id, "changes": run.changes,
             "status": status, "provenance": provenance, "final_scalars": last,
             "field_times_s": [t for t, _ in steps],
+        "warnings": _warnings(run),
         }, indent=2, default=str))
         return 0
     print(f"run {run.study}/{run.run_id}  [{status.get('state')}]  {run.path}")
@@ -154,9 +172,20 @@ def cmd_show(args: argparse.Namespace) -> int:
     if status.get("error"):
         print(f"  error: {status['error']}  (log: {run.log_path})")
     if provenance:
-        solver = provenance.get("solver", {})
-        print(f"  backend: {provenance.get('backend')} ({provenance.get('backend_reason')})")
-        print(f"  wall time: {provenance.get('wall_time_s')} s; steps: {solver.get('steps_accepted')}; dofs: {solver.get('dofs')}")
+        solver = provenance.get("solver") or {}
+        reason = provenance.get("backend_reason")
+        print(f"  backend: {provenance.get('backend') or 'unknown'}" + (f" ({reason})" if reason else ""))
+        facts = [  # an imported COMSOL run has no wall time or step counts: leave them out, never print None
+            f"{label}: {value}{unit}"
+            for label, value, unit in (
+                ("wall time", provenance.get("wall_time_s"), " s"),
+                ("steps", solver.get("steps_accepted"), ""),
+                ("dofs", solver.get("dofs"), ""),
+            )
+            if value is not None
+        ]
+        if facts:
+            print("  " + "; ".join(facts))
     if last:
         print(
             f"  final: t = {last['time_s'] / 3600:.4g} h, DOD = {last['dod']:.4f}, theta_surface_max = {last['theta_surface_max']:.4f},"
@@ -164,4 +193,6 @@ def cmd_show(args: argparse.Namespace) -> int:
         )
     if steps:
         print(f"  fields: {len(steps)} frame(s) at t = " + ", ".join(f"{t / 3600:.4g} h" for t, _ in steps))
+    for text in _warnings(run):
+        print(f"  WARNING: {text}")
     return 0

@@ -78,7 +78,7 @@ def _transport(model: LithiationModel, mesh: OctantMesh, domain: np.ndarray | No
     volumes = np.bincount(domain, weights=mesh.volumes, minlength=len(materials))
     flux = model.insertable_amount(volumes) / (mesh.sphere_area * model.full_lithiation_time)
     laws, c_max = [m.diffusivity for m in materials], [m.c_max for m in materials]
-    return OctantTransport(mesh, laws, c_max, flux, domain=domain), flux
+    return OctantTransport(mesh, laws, c_max, flux, domains=domain), flux
 
 
 def _elasticity(model: LithiationModel, mesh: OctantMesh, domain: np.ndarray | None, numerics: Numerics) -> ElasticityProblem:

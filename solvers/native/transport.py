@@ -18,7 +18,7 @@ Matrices and vectors (vectorised over elements T):
                            + (grad phi_i . g_T) |T| sum_q w_q D'(theta_q) lambda_k(x_q) / c_max ],
   D' = dD/dtheta from the law (exact).
 
-Several materials (inclusions): ``domain`` gives each element its domain d; the law D_d is evaluated at
+Several materials (inclusions): ``domains`` gives each element its domain d; the law D_d is evaluated at
 theta = c / c_max,d of that domain, and dD/dc = D_d'(theta) / c_max,d (one vectorised evaluation per
 domain). c stays one continuous P1 field across the interfaces.
 
@@ -62,7 +62,7 @@ class OctantTransport:
     c_max: maximum concentration [mol/m^3] (theta = c / c_max; also the scale of c); or one per domain.
     flux: inward surface flux J [mol/m^2/s] on the sphere faces.
     quadrature_degree: degree of the rule for integral_T D(theta_h) (2: 4 points, 5: 14 points).
-    domain: (m,) domain index of every element (several materials); None: one material.
+    domains: (m,) domain index of every element (several materials); None: one material.
     """
 
     def __init__(
@@ -73,7 +73,7 @@ class OctantTransport:
         flux: float,
         *,
         quadrature_degree: int = 2,
-        domain: np.ndarray | None = None,
+        domains: np.ndarray | None = None,
     ):
         self.mesh = mesh
         laws = list(law) if isinstance(law, (list, tuple)) else [law]
@@ -83,7 +83,7 @@ class OctantTransport:
         self.law = laws[0]
         self.c_max = c_maxes[0]
         self.scale = max(c_maxes)
-        dom = np.zeros(mesh.n_tets, dtype=np.int64) if domain is None else np.asarray(domain, dtype=np.int64)
+        dom = np.zeros(mesh.n_tets, dtype=np.int64) if domains is None else np.asarray(domains, dtype=np.int64)
         self._groups = [(lw, cm, np.flatnonzero(dom == d)) for d, (lw, cm) in enumerate(zip(laws, c_maxes))]
         self.flux = float(flux)
         self.tets = np.asarray(mesh.tets, dtype=np.int64)
