@@ -1,16 +1,24 @@
 """One run: a validated study spec without a sweep, its canonical SI form and its ids.
 
 Canonical form: the validated spec dumped in SI (floats), ``sweep`` removed, keys sorted, floats
-printed by ``repr`` (``json.dumps`` does exactly that). Its SHA-256 (first 12 hex digits) is the run
-id, so the same run written in other units or another key order gets the same id. The physics id
-hashes ``model`` alone and matches the same case across backends and numerics.
+printed by ``repr`` (``json.dumps`` does exactly that); it is what ``spec.yaml`` stores. The run id
+is the SHA-256 (first 12 hex digits) of its *identity*: the canonical form without free text (the
+study ``description``, every material's display ``name`` and ``sources``, see :func:`identity`), so
+the same run written in other units, another key order or with other prose gets the same id and is
+not rerun. The study ``name`` stays in: it is the run store folder, and run ids are looked up across
+studies. The physics id hashes the identity's ``model`` alone and matches the same case across
+backends and numerics.
+
+Stores written before this rule (ids that hashed the free text, :func:`legacy_run_id`) keep working
+for reading; ``octant migrate-ids`` renames their run directories to the new ids.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+import logging
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +30,15 @@ from solvers.api import Numerics, OutputRequest
 from .errors import SpecError, StoreError
 from .spec import StudySpec, study_from_dict
 
-__all__ = ["RunSpec", "canonical_json", "short_hash"]
+__all__ = ["FREE_TEXT_KEYS", "RunSpec", "canonical_json", "identity", "legacy_run_id", "short_hash"]
+
+log = logging.getLogger(__name__)
 
 RUN_META = "run.json"
+
+#: Keys that carry prose, not physics or numerics, dropped (at any depth) from what run ids hash.
+FREE_TEXT_KEYS = frozenset({"description", "sources"})
+_warned_legacy: set[str] = set()
 
 
 def canonical_json(data: Any) -> str:
@@ -40,6 +54,29 @@ def short_hash(data: Any) -> str:
 def _canonical_dict(spec: StudySpec) -> dict[str, Any]:
     data = spec.model_dump(mode="json", exclude={"sweep"})
     return json.loads(canonical_json(data))
+
+
+def identity(canonical: dict[str, Any]) -> dict[str, Any]:
+    """What the run id hashes: ``canonical`` without :data:`FREE_TEXT_KEYS` anywhere and without
+    ``name`` below the top level (material display names; the top-level ``name`` is the study)."""
+
+    def strip(value: Any, top: bool) -> Any:
+        if isinstance(value, dict):
+            return {
+                k: strip(v, False)
+                for k, v in value.items()
+                if k not in FREE_TEXT_KEYS and (top or k != "name")
+            }
+        if isinstance(value, list):
+            return [strip(v, False) for v in value]
+        return value
+
+    return strip(canonical, True)
+
+
+def legacy_run_id(canonical: dict[str, Any]) -> str:
+    """The run id of octant versions that hashed the whole canonical form, free text included."""
+    return short_hash(canonical)
 
 
 @dataclass(frozen=True)
@@ -58,11 +95,11 @@ class RunSpec:
     @classmethod
     def from_study(cls, spec: StudySpec, changes: dict[str, Any] | None = None) -> RunSpec:
         spec = spec.model_copy(update={"sweep": None})
-        canonical = _canonical_dict(spec)
+        hashed = identity(_canonical_dict(spec))
         return cls(
             study=spec.name,
-            run_id=short_hash(canonical),
-            physics_id=short_hash(canonical["model"]),
+            run_id=short_hash(hashed),
+            physics_id=short_hash(hashed["model"]),
             spec=spec,
             changes=dict(changes or {}),
         )
@@ -83,7 +120,7 @@ class RunSpec:
         return self.spec.numerics.to_numerics()
 
     def canonical(self) -> dict[str, Any]:
-        """The canonical SI form (what the run id hashes)."""
+        """The canonical SI form (what spec.yaml stores; the run id hashes its :func:`identity`)."""
         return _canonical_dict(self.spec)
 
     # -- files ----------------------------------------------------------------------------------
@@ -115,6 +152,16 @@ class RunSpec:
                 raise StoreError(f"{meta_path}: unreadable ({exc})") from None
         run = cls.from_study(spec, meta.get("changes", {}))
         stored_id = meta.get("run_id")
+        if stored_id and stored_id != run.run_id and stored_id == legacy_run_id(run.canonical()):
+            if str(path) not in _warned_legacy:
+                _warned_legacy.add(str(path))
+                log.warning(
+                    "%s was stored under an old run id %s (ids now ignore descriptions, material names and"
+                    " sources; the new id is %s): run 'octant migrate-ids' to re-key the store, or"
+                    " 'octant run' will not find it and will run it again",
+                    path.parent, stored_id, run.run_id,
+                )
+            return replace(run, run_id=stored_id, physics_id=meta.get("physics_id", run.physics_id))
         if stored_id and stored_id != run.run_id and path.parent.name == stored_id:
             raise SpecError(
                 f"{path}: the spec no longer hashes to its run id {stored_id} (got {run.run_id});"

@@ -335,15 +335,21 @@ class Run:
         if not lines:
             return {c: np.empty(0) for c in SCALAR_COLUMNS}
         header = lines[0].split(",")
-        rows = []
-        for line in lines[1:]:
+        rows, bad = [], []
+        for number, line in enumerate(lines[1:], start=2):
             parts = line.split(",")
-            if len(parts) != len(header):
-                continue  # an incomplete last line of a crashed run
             try:
+                if len(parts) != len(header):
+                    raise ValueError
                 rows.append([float(p) for p in parts])
             except ValueError:
-                continue
+                bad.append(number)
+        damaged = [n for n in bad if n != len(lines)]  # an incomplete LAST line is normal (a crash, a live run)
+        if damaged:
+            log.warning(
+                "%s: %d malformed line(s) skipped (line %s); the file is damaged: rerun the run (octant run --force)",
+                path, len(damaged), ", ".join(map(str, damaged[:5])) + (", ..." if len(damaged) > 5 else ""),
+            )
         table = np.array(rows, dtype=float).reshape(-1, len(header))
         return {name: table[:, i] for i, name in enumerate(header)}
 
@@ -520,4 +526,12 @@ class RunStore:
                 raise RunNotFound(
                     f"run id prefix {ref_text!r} is ambiguous: {', '.join(m.study + '/' + m.run_id for m in matches)}"
                 )
-        raise RunNotFound(f"no run {ref_text!r} in {self.root} (give a run directory, a run id or a unique id prefix)")
+        if re.fullmatch(r"[0-9a-f]{1,3}", ref_text):
+            raise RunNotFound(
+                f"run id prefix {ref_text!r} is too short: a prefix needs at least 4 characters (run ids are 12 hex"
+                " digits; see octant status)"
+            )
+        raise RunNotFound(
+            f"no run {ref_text!r} in {self.root} (give a run directory, a run id or a unique id prefix of 4+"
+            " characters; see octant status)"
+        )

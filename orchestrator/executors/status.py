@@ -73,7 +73,8 @@ def slurm_index(study_dir: Path) -> dict[str, SlurmRef]:
                 continue
             try:
                 run_dirs = read_manifest(Path(chunk.manifest))
-            except StoreError:
+            except StoreError as exc:  # status still lists the runs, without their SLURM job ids
+                log.warning("%s; the runs of job %s are shown without their SLURM job ids", exc, chunk.job_id)
                 continue
             for line, run_dir in enumerate(run_dirs):
                 task = chunk.task_job_id(line, pack) or chunk.job_id
