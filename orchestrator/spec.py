@@ -41,6 +41,7 @@ from models.inclusions import check_inclusions
 from models.laws import ExpressionLaw, is_law, law_from_table
 from solvers.api import MeshOptions, Numerics, OutputRequest, TimeOptions
 
+from . import limits
 from .errors import SpecError
 from .units import Quantity, parse_quantity
 
@@ -57,7 +58,7 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -676,6 +677,15 @@ class NumericsSpec(_Strict):
     linear_solver: Literal["auto", "cholmod", "pardiso", "superlu", "amg"] = Field(
         "auto", description="Linear solver for elasticity: auto = CHOLMOD if installed, else PARDISO (pypardiso), else SuperLU (small) or AMG-CG."
     )
+    transport: Literal["lumped", "lumped-p2", "galerkin"] = Field(
+        "lumped",
+        description=(
+            "Native transport scheme: lumped (lumped-mass edge scheme on the vertices; no undershoot at sharp"
+            " fronts), lumped-p2 (the same on the P2 node set, 8x the transport resolution, slower), galerkin"
+            " (consistent mass; undershoots at sharp fronts)."
+        ),
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _explain_moved_keys(cls, data: Any) -> Any:
@@ -699,6 +709,7 @@ class NumericsSpec(_Strict):
             ),
             time=TimeOptions(rtol=t.rtol, atol=t.atol, order=t.order, initial_step=t.initial_step, max_step=t.max_step),
             linear_solver=self.linear_solver,
+            transport=self.transport,
         )
 
 
@@ -756,11 +767,11 @@ class StudySpec(_Strict):
             )
         return self
 
-    def runs(self):
-        """Expand the sweep into frozen :class:`~orchestrator.runspec.RunSpec` objects."""
+    def runs(self, max_runs: int | None = None):
+        """Expand the sweep into frozen :class:`~orchestrator.runspec.RunSpec` objects (at most ``max_runs``)."""
         from .sweep import expand
 
-        return expand(self)
+        return expand(self, max_runs)
 
     def physics(self) -> LithiationModel:
         return self.model.to_model()
@@ -812,6 +823,8 @@ def _format_errors(exc: ValidationError, source: str) -> str:
             lines.append(f"  {path}: required field is missing")
             continue
         shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+        if len(shown) > 80:  # never echo a huge hostile value back
+            shown = f"{shown[:60]}... ({len(shown)} characters)"
         lines.append(f"  {path} = {shown}: {msg}")
     return f"{source}: invalid study spec\n" + "\n".join(lines)
 
@@ -834,16 +847,18 @@ def study_from_dict(data: Any, source: str = "<spec>") -> StudySpec:
     if not isinstance(data, dict):
         raise SpecError(f"{source}: a study spec must be a mapping of keys (spec_version, name, model, ...), got {type(data).__name__}")
     try:
-        return StudySpec.model_validate(data)
+        study = StudySpec.model_validate(data)
     except ValidationError as exc:
         raise SpecError(_format_errors(exc, source)) from None
+    limits.check_laws(study, source)  # every law finite and in range on theta in [0, 1.2]
+    return study
 
 
 def parse_study(text: str, fmt: str, source: str = "<spec>") -> StudySpec:
     """Parse ``text`` in ``fmt`` (yaml, toml, json) and validate it."""
     try:
         if fmt == "yaml":
-            data = yaml.safe_load(text)
+            data = limits.load_yaml(text, source)  # refuses alias bombs
         elif fmt == "toml":
             data = tomllib.loads(text)
         elif fmt == "json":
@@ -853,8 +868,7 @@ def parse_study(text: str, fmt: str, source: str = "<spec>") -> StudySpec:
     except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError, ValueError, RecursionError) as exc:
         if isinstance(exc, SpecError):
             raise
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise SpecError(f"{source}: not valid {fmt.upper()}: {detail}") from None
+        raise limits.syntax_error(exc, fmt, source) from None
     return study_from_dict(data, source)
 
 
@@ -870,12 +884,7 @@ def load_study(path: str | Path) -> StudySpec:
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise SpecError(f"{path}: unknown spec file extension {path.suffix!r}; use .yaml, .yml, .toml or .json")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError(f"{path}: no such spec file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"{path}: cannot read the spec file ({exc})") from None
+    text = limits.read_spec_text(path)  # a regular file of bounded size (not /dev/zero)
     study = parse_study(text, fmt, str(path))
     mesh_file = study.numerics.mesh.file
     if mesh_file is not None and not Path(mesh_file).is_absolute():

@@ -1,7 +1,9 @@
 """The local executor (spawn process pool) and the run selection it shares with SLURM submission.
 
 Real radial-backend runs (well under a second each) in real worker processes; one sweep point has
-a diffusivity law that validates but makes the solver fail (D = 2e-15 log(theta) = -inf at 0).
+a diffusivity law that validates (finite and positive on theta in [0, 1.2]) but makes the solver fail
+(D = 1e-19 sqrt(1.21 - theta) is NaN once the surface overshoots theta = 1.21, which so slow a
+diffusion makes it do).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from orchestrator.executors.plan import decide
 from orchestrator.spec import study_from_dict
 from orchestrator.store import RunStore
 
-BROKEN = {"base": "Si", "name": "broken", "diffusivity": {"law": "expression", "expr": "2e-15*log(theta)"}}
+BROKEN = {"base": "Si", "name": "broken", "diffusivity": {"law": "expression", "expr": "1e-19*sqrt(1.21 - theta)"}}
 
 
 def _study(name: str, materials: list, radii: list[str], numerics: dict | None = None):
@@ -66,8 +68,8 @@ def test_parallel_runs_finish_and_one_failure_does_not_stop_the_rest(executed):
     for run in runs[:3]:
         assert run.state == "done" and run.scalars()["dod"][-1] == pytest.approx(0.5, abs=1e-6)
     failed = runs[3]
-    assert failed.state == "failed" and "not finite" in failed.status["error"]
-    assert "not finite" in report.summary() and str(failed.log_path) in report.summary()
+    assert failed.state == "failed" and "SolverDiverged" in failed.status["error"]
+    assert "SolverDiverged" in report.summary() and str(failed.log_path) in report.summary()
 
 
 def test_done_runs_are_skipped_and_failed_ones_rerun(executed):
@@ -179,7 +181,7 @@ def test_sweep_command_runs_locally_and_reports_failures(tmp_path, capsys):
         "model: {particle: {radius: 2 um}, material: Si, loading: {specific_current: 0.2 A/g, stop: {dod: 0.3}}}\n"
         "outputs: {fields_at: {dod: [0.3]}}\n"
         "sweep: {grid: {model.material: [Si, {base: Si, name: broken, diffusivity: "
-        "{law: expression, expr: '2e-15*log(theta)'}}]}}\n"
+        "{law: expression, expr: '1e-19*sqrt(1.21 - theta)'}}]}}\n"
     )
     argv = ["sweep", str(spec), "-j", "2", "--runs-dir", str(tmp_path / "runs")]
     assert main(argv) == 1

@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export-java", help="write the COMSOL .java model file of a run (for comsol compile/batch)")
     p.add_argument("spec", type=Path, help="study spec file, or a run's spec.yaml")
     p.add_argument("-o", "--output", type=Path, required=True, help="the .java file (its name is the class name)")
-    p.add_argument("--run", help="run id (prefix) or index, when the study has a sweep")
+    p.add_argument("--run", help="run index (0, 1, ... in sweep order) or run id prefix (4+ characters), when the study has a sweep")
     p.add_argument("--results-dir", type=Path, help="where COMSOL writes mesh.mphtxt and fields.txt (default: next to -o)")
     p.add_argument("--max-method-bytes", type=int, default=None, help="split run() into run2... above this size")
     p.set_defaults(func=cmd_export_java)

@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from .. import limits
 from ..errors import StoreError
 from ..labels import format_changes
 from ..runner import run_one
@@ -24,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="check a study spec and list the runs it expands to")
     p.add_argument("spec", type=Path, help="study spec file (.yaml, .toml, .json)")
     p.add_argument("--json", action="store_true", help="print the resolved runs as JSON")
+    add_limit_options(p)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("schema", help="print the JSON Schema of study specs (for editor completion)")
@@ -35,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--runs-dir", type=Path, default=None, help="run store folder (default: $OCTANT_RUNS_DIR or ./runs)")
     p.add_argument("-j", "--jobs", type=int, default=1, help="runs in parallel on this machine (default 1)")
     p.add_argument("--force", action="store_true", help="rerun runs that are already done")
+    add_limit_options(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("run-one", help="run one prepared run directory (what batch jobs call)")
@@ -51,15 +54,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    study = load_study(args.spec)
-    runs = study.runs()
+    runs = load_runs(args.spec, max_runs=args.max_runs, max_elements=args.max_elements, warn=False)
+    warnings = plausibility_warnings(runs)
+    for message in warnings:  # loud, on stderr, but not an error: a bare number is SI
+        print(f"WARNING: {message}", file=sys.stderr)
     if args.json:
         print(json.dumps([{**r.meta(), "spec": r.canonical()} for r in runs], indent=2))
         return 0
+    study = runs[0].spec
     print(f"{args.spec}: valid study {study.name!r}, backend {study.backend}, {len(runs)} run(s)")
     for run in runs:
         print(f"  {run.run_id}  {format_changes(run.changes, short_keys=False)}")
         print(f"      {run.model().describe()}")
+        estimate = limits.estimate_mesh(run.spec)
+        if estimate is not None and len(runs) <= 20:
+            print(f"      native mesh: {estimate.describe()}")
+    if warnings:
+        print(f"{len(warnings)} implausible value(s): see the warnings above", file=sys.stderr)
     return 0
 
 
@@ -68,17 +79,53 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_runs(spec_path: Path, backend: str | None = None) -> list[RunSpec]:
-    """Load a study and expand its sweep; ``backend`` overrides the spec's (giving new run ids)."""
+def add_limit_options(p: argparse.ArgumentParser) -> None:
+    """``--max-runs`` and ``--max-elements``: the overrides of the sweep and mesh size limits."""
+    p.add_argument(
+        "--max-runs", type=int, default=None, metavar="N",
+        help=f"refuse sweeps of more than N runs (default {limits.DEFAULT_MAX_RUNS})",
+    )
+    p.add_argument(
+        "--max-elements", type=int, default=None, metavar="N",
+        help=f"refuse native meshes of more than N tetrahedra, estimated before meshing (default {limits.DEFAULT_MAX_ELEMENTS})",
+    )
+
+
+def load_runs(
+    spec_path: Path,
+    backend: str | None = None,
+    *,
+    max_runs: int | None = None,
+    max_elements: int | None = None,
+    warn: bool = True,
+) -> list[RunSpec]:
+    """Load a study and expand its sweep; ``backend`` overrides the spec's (giving new run ids).
+
+    Refuses sweeps past ``max_runs`` runs and native meshes past ``max_elements`` tetrahedra
+    (:mod:`orchestrator.limits`); ``warn`` logs implausible values (bare numbers are SI).
+    """
     study = load_study(spec_path)
     if backend is not None:
         study = study.model_copy(update={"backend": backend})
-    return study.runs()
+    runs = study.runs(max_runs)
+    for run in runs:
+        limits.check_mesh_size(run.spec, max_elements, str(spec_path))
+    if warn:
+        for message in plausibility_warnings(runs):
+            log.warning("%s: %s", spec_path, message)
+    return runs
 
 
-def prepare_runs(spec_path: Path, runs_dir: Path | None, backend: str | None = None) -> tuple[RunStore, list[RunSpec], list[Run]]:
-    """Load a study, expand it and create its run directories."""
-    runs = load_runs(spec_path, backend)
+def plausibility_warnings(runs: list[RunSpec]) -> list[str]:
+    """Implausible values over every run of a study (each message once)."""
+    return list(dict.fromkeys(m for run in runs for m in limits.plausibility_warnings(run.spec)))
+
+
+def prepare_runs(
+    spec_path: Path, runs_dir: Path | None, backend: str | None = None, **limit_options: int | None
+) -> tuple[RunStore, list[RunSpec], list[Run]]:
+    """Load a study, expand it and create its run directories (``limit_options``: see :func:`load_runs`)."""
+    runs = load_runs(spec_path, backend, **limit_options)
     store = RunStore(runs_dir)
     return store, runs, [store.prepare(r) for r in runs]
 
@@ -86,7 +133,9 @@ def prepare_runs(spec_path: Path, runs_dir: Path | None, backend: str | None = N
 def cmd_run(args: argparse.Namespace) -> int:
     from .migrate import old_id_runs
 
-    old = old_id_runs(RunStore(args.runs_dir), load_runs(args.spec, args.backend))
+    specs = load_runs(args.spec, args.backend, max_runs=args.max_runs, max_elements=args.max_elements)
+    store = RunStore(args.runs_dir)
+    old = old_id_runs(store, specs)
     if old:
         raise StoreError(
             f"{len(old)} run(s) of this study are stored under old run ids ({', '.join(p.name for p in old[:3])}"
@@ -96,7 +145,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             + (f" --runs-dir {args.runs_dir}" if args.runs_dir else "")
             + " (otherwise every run would run again)"
         )
-    store, specs, runs = prepare_runs(args.spec, args.runs_dir, args.backend)
+    runs = [store.prepare(r) for r in specs]
     if args.jobs < 1:
         raise StoreError("-j/--jobs must be at least 1")
     from ..executors.local import run_local  # part of octant: an import error is a bug, never a silent fallback
