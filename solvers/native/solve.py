@@ -24,7 +24,7 @@ import numpy as np
 from models import LithiationModel
 from models.errors import ModelError
 
-from ..api import Numerics, OutputRequest, ResultSink, SolveStats
+from ..api import Numerics, OutputRequest, ResultSink, SolveStats, heartbeat
 from ..driver import Discretisation, run_transient
 from ..errors import SolverError
 from .elasticity import ElasticityProblem
@@ -114,13 +114,16 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
     t0 = _time.perf_counter()
     mesh, domain = _mesh(model, numerics)
     timings["mesh"] = _time.perf_counter() - t0
+    heartbeat(sink)  # set-up sends no progress: keep the run's heartbeat fresh
     if numerics.mesh.radial_nodes is not None:
         stats.notes.append("numerics.mesh.radial_nodes ignored: it applies to the radial backend only")
 
     t0 = _time.perf_counter()
     transport, flux = _transport(model, mesh, domain)
     t_transport = _time.perf_counter() - t0
+    heartbeat(sink)
     elasticity = _elasticity(model, mesh, domain, numerics)
+    heartbeat(sink)
     timings["assembly"] = t_transport + elasticity.timings["assembly"]
     timings["factorisation"] = elasticity.timings["factorisation"]
     post = NativePost(model, mesh, transport.ones_mass, elasticity, domain=domain)
