@@ -677,6 +677,15 @@ class NumericsSpec(_Strict):
     linear_solver: Literal["auto", "cholmod", "pardiso", "superlu", "amg"] = Field(
         "auto", description="Linear solver for elasticity: auto = CHOLMOD if installed, else PARDISO (pypardiso), else SuperLU (small) or AMG-CG."
     )
+    transport: Literal["lumped", "lumped-p2", "galerkin"] = Field(
+        "lumped",
+        description=(
+            "Native transport scheme: lumped (lumped-mass edge scheme on the vertices; no undershoot at sharp"
+            " fronts), lumped-p2 (the same on the P2 node set, 8x the transport resolution, slower), galerkin"
+            " (consistent mass; undershoots at sharp fronts)."
+        ),
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _explain_moved_keys(cls, data: Any) -> Any:
@@ -700,6 +709,7 @@ class NumericsSpec(_Strict):
             ),
             time=TimeOptions(rtol=t.rtol, atol=t.atol, order=t.order, initial_step=t.initial_step, max_step=t.max_step),
             linear_solver=self.linear_solver,
+            transport=self.transport,
         )
 
 

@@ -140,12 +140,19 @@ class TimeOptions:
 
 @dataclass(frozen=True)
 class Numerics:
-    """Solver numerics (native and radial backends)."""
+    """Solver numerics (native and radial backends).
+
+    ``transport`` (native): ``lumped`` (default; lumped-mass edge scheme on the vertices, see
+    :mod:`solvers.native.edge_transport`), ``lumped-p2`` (the same on the P2 node set, every
+    element split in 8: 8x the transport unknowns, no extra mechanics unknowns) or ``galerkin``
+    (consistent mass and quadrature of D; undershoots at sharp fronts).
+    """
 
     mesh: MeshOptions = field(default_factory=MeshOptions)
     time: TimeOptions = field(default_factory=TimeOptions)
     displacement_order: int = 2
     linear_solver: Literal["auto", "cholmod", "pardiso", "superlu", "amg"] = "auto"
+    transport: Literal["lumped", "lumped-p2", "galerkin"] = "lumped"
 
 
 @dataclass

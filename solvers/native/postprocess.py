@@ -56,7 +56,11 @@ def max_principal(stress: np.ndarray) -> np.ndarray:
 
 
 class NativePost:
-    """Scalars and field frames of the native solver for one model, mesh and elasticity system."""
+    """Scalars and field frames of the native solver for one model, mesh and elasticity system.
+
+    ``mesh`` is the mesh of the concentration field (the octant mesh, or its 8x split when the
+    transport lives on the P2 node set); fields are written on it.
+    """
 
     def __init__(
         self,
@@ -75,6 +79,7 @@ class NativePost:
         self.omega = model.material.partial_molar_volume
         self._last: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
         self.stresses_free = False  # each evaluation is a back-substitution: sampled at a cadence
+        self.theta_min = math.inf
         self._domain_setup(domain)
 
     def _domain_setup(self, domain: np.ndarray | None) -> None:
@@ -109,8 +114,7 @@ class NativePost:
         el = self.elasticity
         ev = self._eigen_field(c)
         u = el.displacement(ev)
-        strain = el.vertex_strain(u)
-        stress = el.vertex_stress_of(u.ravel(), ev)
+        strain, stress = el.nodal_fields(u, ev)
         out = {
             "displacement": u[: self.mesh.n_points],
             "strain": strain,
@@ -127,7 +131,7 @@ class NativePost:
         el = self.elasticity
         cs = np.column_stack(states)
         ev = self._eigen_field(cs)
-        stress = el.vertex_stress_of(el.displacements(ev), ev)  # (n, 6, k)
+        _, stress = el.nodal_fields(el.displacements(ev), ev)  # (n, 6, k)
         hydro = stress[:, :3].sum(axis=1) / 3.0
         return np.column_stack([von_mises(stress).max(axis=0), hydro.min(axis=0), hydro.max(axis=0)])
 
@@ -147,7 +151,9 @@ class NativePost:
         }
 
     def accept(self, t: float, c: np.ndarray, dt: float) -> None:
-        """Mechanics hook of the time loop (linear elasticity keeps no history: nothing to do)."""
+        """Mechanics hook of the time loop, called with every accepted state (linear elasticity
+        keeps no history); records the smallest theta reached (``theta_min``, undershoot check)."""
+        self.theta_min = min(self.theta_min, float((c / self.vertex_c_max).min()))
 
     def frame(self, t: float, c: np.ndarray) -> FieldFrame:
         """All point fields of :data:`solvers.api.FIELD_UNITS` at the mesh vertices."""

@@ -1,7 +1,8 @@
 """The native backend's solve(): model -> octant mesh -> P1 transport + P2 elasticity -> sink.
 
 1. Mesh (:mod:`.mesh` / :mod:`.mesh_io`) from ``numerics.mesh``.
-2. Transport system (:mod:`.transport`) with the flux J = model.surface_flux(V_h, A_h) of the
+2. Transport system (:mod:`.edge_transport` by default, on the vertices or, with
+   ``numerics.transport = lumped-p2``, on the P2 node set, :mod:`.refine`) with the flux J = model.surface_flux(V_h, A_h) of the
    *discrete* octant, so DOD = 1 lands exactly at ``model.full_lithiation_time``.
 3. Elasticity (:mod:`.elasticity`): assembled and factorised once.
 4. The shared time loop (:func:`solvers.driver.run_transient`): adaptive BDF1/BDF2 + Newton up
@@ -16,6 +17,7 @@ A diverging solve raises :class:`~solvers.errors.SolverDiverged`; fields already
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time as _time
 
@@ -28,14 +30,39 @@ from ..api import Numerics, OutputRequest, ResultSink, SolveStats, heartbeat
 from ..driver import Discretisation, run_transient
 from ..errors import SolverError
 from .elasticity import ElasticityProblem
+from .edge_transport import LumpedTransport
 from .krylov import FrozenKrylovSolver
 from .mesh import OctantMesh, mesh_from_options
 from .postprocess import NativePost
+from .refine import RefinedMesh, refine_octant_mesh
 from .transport import OctantTransport
 
 __all__ = ["solve"]
 
 log = logging.getLogger(__name__)
+
+
+#: The last elasticity factorisation, keyed by mesh, E, nu, order and solver: runs of a sweep that
+#: execute in one process and share them (e.g. Si and the alloy) factorise once.
+_FACTOR_CACHE: dict[tuple, object] = {}
+
+
+def _factor_key(mesh: OctantMesh, youngs_modulus, poisson_ratio, numerics: Numerics) -> tuple:
+    """Hash of what the reduced stiffness matrix depends on."""
+    digest = hashlib.sha256(np.ascontiguousarray(mesh.points).tobytes())
+    digest.update(np.ascontiguousarray(mesh.tets).tobytes())
+    for value in (youngs_modulus, poisson_ratio):
+        digest.update(np.ascontiguousarray(value, dtype=float).tobytes())
+    return (digest.hexdigest(), numerics.displacement_order, numerics.linear_solver)
+
+
+def _refined(mesh: OctantMesh, numerics: Numerics) -> RefinedMesh | None:
+    """The 8x split of ``mesh`` when the transport lives on the P2 node set (``lumped-p2``)."""
+    if numerics.transport != "lumped-p2":
+        return None
+    if numerics.displacement_order != 2:
+        raise SolverError("numerics.transport = lumped-p2 needs displacement_order 2 (the P2 node set)")
+    return refine_octant_mesh(mesh)
 
 
 def _surface_theta(surface: np.ndarray, c_max: np.ndarray):
@@ -64,35 +91,48 @@ def _mesh(model: LithiationModel, numerics: Numerics) -> tuple[OctantMesh, np.nd
     return tagged.mesh, tagged.domain
 
 
-def _transport(model: LithiationModel, mesh: OctantMesh, domain: np.ndarray | None) -> tuple[OctantTransport, float]:
-    """The P1 transport system and its surface flux J [mol/m^2/s].
+def _transport(
+    model: LithiationModel, mesh: OctantMesh, field: OctantMesh, domain: np.ndarray | None, numerics: Numerics
+) -> tuple[OctantTransport | LumpedTransport, float]:
+    """The P1 transport system on ``field`` (``mesh`` or its 8x split, with ``domain`` per element of
+    ``field``) and its surface flux J [mol/m^2/s]; the scheme is ``numerics.transport``.
 
     One material: J = i_m rho V_h / (F A_h). Several: J = sum_d V_d,h (c_max,d - c0) / (A_h t_full), so
     that DOD = 1 lands exactly at the model's full-lithiation time (t_full uses the exact domain
     volumes; the discrete ones differ by the meshing of the inclusions).
     """
+    kind = OctantTransport if numerics.transport == "galerkin" else LumpedTransport
     if domain is None:
         flux = model.surface_flux(volume=mesh.volume, area=mesh.sphere_area)
-        return OctantTransport(mesh, model.material.diffusivity, model.c_max, flux), flux
+        return kind(field, model.material.diffusivity, model.c_max, flux), flux
     materials = model.domain_materials
-    volumes = np.bincount(domain, weights=mesh.volumes, minlength=len(materials))
+    volumes = np.bincount(domain, weights=field.volumes, minlength=len(materials))
     flux = model.insertable_amount(volumes) / (mesh.sphere_area * model.full_lithiation_time)
     laws, c_max = [m.diffusivity for m in materials], [m.c_max for m in materials]
-    return OctantTransport(mesh, laws, c_max, flux, domains=domain), flux
+    return kind(field, laws, c_max, flux, domains=domain), flux
 
 
-def _elasticity(model: LithiationModel, mesh: OctantMesh, domain: np.ndarray | None, numerics: Numerics) -> ElasticityProblem:
-    """Elasticity with the matrix's constants, or per-element E, nu and Omega (eigen field c - c_ref)."""
-    options = {"order": numerics.displacement_order, "linear_solver": numerics.linear_solver}
-    mat = model.material
-    if domain is None:
-        return ElasticityProblem(mesh, mat.youngs_modulus, mat.poisson_ratio, **options)
+def _elasticity(
+    model: LithiationModel, mesh: OctantMesh, domain: np.ndarray | None, numerics: Numerics, refined: RefinedMesh | None
+) -> ElasticityProblem:
+    """Elasticity with the matrix's constants, or per-element E, nu and Omega (eigen field c - c_ref);
+    the factorisation is reused from the previous run in this process when mesh, E and nu match."""
+    options = {"order": numerics.displacement_order, "linear_solver": numerics.linear_solver, "refined": refined}
     try:
         table = np.array([[*m.elastic_constants(), m.partial_molar_volume] for m in model.domain_materials])
     except ValueError as exc:
-        raise SolverError(f"inclusions need constant E and nu in every material on the native solver: {exc}") from None
-    e, nu, omega = table[domain].T
-    return ElasticityProblem(mesh, e, nu, eigen_scale=omega, **options)
+        raise SolverError(f"the native solver needs constant E and nu in every material: {exc}") from None
+    if domain is None:
+        (e, nu, _), omega = table[0], None
+    else:
+        e, nu, omega = table[domain].T
+    key = _factor_key(mesh, e, nu, numerics)
+    cached = _FACTOR_CACHE.get(key)
+    elasticity = ElasticityProblem(mesh, e, nu, eigen_scale=omega, factor=cached, **options)
+    _FACTOR_CACHE.clear()  # keep one factorisation (memory)
+    _FACTOR_CACHE[key] = elasticity.solver
+    elasticity.reused_factorisation = cached is not None
+    return elasticity
 
 
 def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, sink: ResultSink) -> SolveStats:
@@ -119,23 +159,26 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
         stats.notes.append("numerics.mesh.radial_nodes ignored: it applies to the radial backend only")
 
     t0 = _time.perf_counter()
-    transport, flux = _transport(model, mesh, domain)
+    refined = _refined(mesh, numerics)
+    field = mesh if refined is None else refined.mesh
+    field_domain = domain if domain is None or refined is None else np.repeat(domain, 8)
+    transport, flux = _transport(model, mesh, field, field_domain, numerics)
     t_transport = _time.perf_counter() - t0
     heartbeat(sink)
-    elasticity = _elasticity(model, mesh, domain, numerics)
+    elasticity = _elasticity(model, mesh, domain, numerics, refined)
     heartbeat(sink)
     timings["assembly"] = t_transport + elasticity.timings["assembly"]
     timings["factorisation"] = elasticity.timings["factorisation"]
-    post = NativePost(model, mesh, transport.ones_mass, elasticity, domain=domain)
-    stats.dofs = {"c": mesh.n_points, "u": elasticity.n_dofs}
+    post = NativePost(model, field, transport.ones_mass, elasticity, domain=field_domain)
+    stats.dofs = {"c": field.n_points, "u": elasticity.n_dofs}
     stats.extra["materials"] = [m.name for m in model.domain_materials]
 
     disc = Discretisation(
         backend="native",
         problem=transport,
         post=post,
-        c0=np.full(mesh.n_points, model.c0),
-        surface_theta=_surface_theta(mesh.sphere_vertices, post.vertex_c_max),
+        c0=np.full(field.n_points, model.c0),
+        surface_theta=_surface_theta(field.sphere_vertices, post.vertex_c_max),
         influx=flux * mesh.sphere_area,
         linear_solve=FrozenKrylovSolver(),
     )
@@ -150,6 +193,9 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
             "krylov_iterations": linear_solve.krylov_iterations,
             "elasticity_solves": elasticity.solver.solves,
             "displacement_order": numerics.displacement_order,
+            "transport": numerics.transport,
+            "theta_min": float(post.theta_min),
+            "factorisation_reused": elasticity.reused_factorisation,
             "mesh": {
                 "source": mesh.source,
                 "vertices": mesh.n_points,
