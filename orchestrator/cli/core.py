@@ -139,7 +139,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if old:
         raise StoreError(
             f"{len(old)} run(s) of this study are stored under old run ids ({', '.join(p.name for p in old[:3])}"
-            f"{', ...' if len(old) > 3 else ''}): run ids no longer hash descriptions, material names or sources."
+            f"{', ...' if len(old) > 3 else ''}) from an older octant (ids no longer hash descriptions, material"
+            " names or sources, and new spec fields change them)."
             f" Re-key them first with: octant migrate-ids {old[0].parent.name}"
             + (f" --runs-dir {args.runs_dir}" if args.runs_dir else "")
             + " (otherwise every run would run again)"

@@ -116,6 +116,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="cutaway: the mirrored sphere with its front octant removed (default); octant: the octant with cut faces",
     )
     p.add_argument("--panel-size", type=int, default=420, help="pixels per rendered panel (default 420)")
+    p.add_argument("--title", default=None, help="figure title (default: the studies and how to read the figure)")
     p.add_argument(
         "-o", "--output", type=Path, default=None, help="figure file; .png, .svg or .pdf (default <study dir>/figure.png)"
     )
@@ -276,7 +277,14 @@ def cmd_figure(args: argparse.Namespace) -> int:
     dods = _dod_list(args.at) if args.at else sorted({round(d, 6) for r in results for d in r.dods})
     output = args.output or _default_plot_output(results, "figure")
     summary = make_figure(
-        results, fields, dods, output, clims=parse_clims(args.clim or []), view=args.view, panel_px=args.panel_size
+        results,
+        fields,
+        dods,
+        output,
+        clims=parse_clims(args.clim or []),
+        view=args.view,
+        panel_px=args.panel_size,
+        title=args.title,
     )
     limits = "; ".join(f"{f} {lo:.4g}..{hi:.4g}" for f, (lo, hi) in summary.clims.items())
     print(f"{summary.path}  ({len(summary.rows)} run(s) x DOD {', '.join(f'{d:g}' for d in summary.dods)}; limits {limits})")
