@@ -110,6 +110,7 @@ def load_runs(
     runs = study.runs(max_runs)
     for run in runs:
         limits.check_mesh_size(run.spec, max_elements, str(spec_path))
+        limits.check_field_outputs(run.spec, str(spec_path))
     if warn:
         for message in plausibility_warnings(runs):
             log.warning("%s: %s", spec_path, message)
