@@ -171,8 +171,13 @@ def _size(text: str) -> tuple[int, int]:
     return width, height
 
 
+def _by_label(runs: list) -> list[RunResult]:
+    """A study's runs as results, ordered by their label (Si before Si8.5Sn0.5Sb), then id."""
+    return sorted((RunResult(run) for run in runs), key=lambda r: (r.label, r.run_id))
+
+
 def resolve_results(refs: list[str], runs_dir: Path | None) -> list[RunResult]:
-    """Run results for each reference: a study name or a study folder (all its runs, in id order), a
+    """Run results for each reference: a study name or a study folder (all its runs, by label), a
     run directory, ``study/id``, a run id or a unique id prefix."""
     store = RunStore(runs_dir)
     results: list[RunResult] = []
@@ -182,12 +187,12 @@ def resolve_results(refs: list[str], runs_dir: Path | None) -> list[RunResult]:
             runs = list(RunStore(folder.resolve().parent).iter_runs(folder.resolve().name))
             if not runs:
                 raise RunNotFound(f"{folder} holds no runs (no <run id>/spec.yaml inside); give a study or a run")
-            results.extend(RunResult(run) for run in runs)
+            results.extend(_by_label(runs))
             continue
         if ref in store.studies():
             runs = list(store.iter_runs(ref))
             if runs:
-                results.extend(RunResult(run) for run in runs)
+                results.extend(_by_label(runs))
                 continue
         try:
             results.append(load_run(ref, runs_dir=runs_dir))

@@ -26,7 +26,7 @@ import numpy as np
 from models import LithiationModel
 from models.errors import ModelError
 
-from ..api import Numerics, OutputRequest, ResultSink, SolveStats
+from ..api import Numerics, OutputRequest, ResultSink, SolveStats, heartbeat
 from ..driver import Discretisation, run_transient
 from ..errors import SolverError
 from .elasticity import ElasticityProblem
@@ -154,6 +154,7 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
     t0 = _time.perf_counter()
     mesh, domain = _mesh(model, numerics)
     timings["mesh"] = _time.perf_counter() - t0
+    heartbeat(sink)  # set-up sends no progress: keep the run's heartbeat fresh
     if numerics.mesh.radial_nodes is not None:
         stats.notes.append("numerics.mesh.radial_nodes ignored: it applies to the radial backend only")
 
@@ -163,7 +164,9 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
     field_domain = domain if domain is None or refined is None else np.repeat(domain, 8)
     transport, flux = _transport(model, mesh, field, field_domain, numerics)
     t_transport = _time.perf_counter() - t0
+    heartbeat(sink)
     elasticity = _elasticity(model, mesh, domain, numerics, refined)
+    heartbeat(sink)
     timings["assembly"] = t_transport + elasticity.timings["assembly"]
     timings["factorisation"] = elasticity.timings["factorisation"]
     post = NativePost(model, field, transport.ones_mass, elasticity, domain=field_domain)
