@@ -25,11 +25,18 @@ from .laws import (
     StepDiffusivity,
     StepLaw,
 )
+from .inclusions import BarInclusion, Inclusion, InclusionError, SphereInclusion, generate_inclusions
+from .lithiation import LithiationModel, StopCondition
 from .lithiation import LithiationModel, MechanicsOptions, StopCondition
 from .materials import PRESETS, Material, UnknownPreset, get_preset
 
 __all__ = [
     "analytical",
+    "BarInclusion",
+    "Inclusion",
+    "InclusionError",
+    "SphereInclusion",
+    "generate_inclusions",
     "constitutive",
     "ConstantLaw",
     "ExponentialLaw",

@@ -38,6 +38,19 @@ each segment, so Simpson's rule integrates it *exactly*; the cumulative sum give
 every node with no quadrature error (a naive cumulative rule is O(1) wrong next to r = 0, where
 Cbar is a ratio of two small numbers).
 
+Composite sphere (two materials, uniform eigenstrains; Lame)
+-----------------------------------------------------------
+A core 0 <= r <= a (E1, nu1, linear eigenstrain e1 = Omega1 (c - c_ref) / 3) bonded to a shell
+a <= r <= b (E2, nu2, e2), traction free at r = b. With K = E / (3 (1 - 2 nu)), mu = E / (2 (1 + nu)):
+core u = A1 r (uniform: sigma_r = sigma_t = 3 K1 (A1 - e1)); shell u = A2 r + B2 / r^2,
+sigma_r = 3 K2 (A2 - e2) - 4 mu2 B2 / r^3, sigma_t = 3 K2 (A2 - e2) + 2 mu2 B2 / r^3.
+Conditions sigma_r(b) = 0, u and sigma_r continuous at a give a 3 x 3 linear system for A1, A2, B2.
+
+Eshelby (small spherical inclusion in an infinite matrix, equal elastic constants)
+--------------------------------------------------------------------------------
+An eigenstrain mismatch e* (linear, e* I inside the inclusion) gives the uniform interior stress
+sigma = -2 E e* / (3 (1 - nu)) I (Eshelby 1957; the b -> infinity limit of the composite sphere).
+
 Quasi-steady constant-D state
 -----------------------------
 Inserting the parabola above: sigma_r = s (1 - x^2), sigma_t = s (1 - 2 x^2), von Mises = s x^2,
@@ -52,7 +65,9 @@ import numpy as np
 from .errors import ModelError
 
 __all__ = [
+    "composite_sphere",
     "crank_concentration",
+    "eshelby_sphere_hydrostatic",
     "hill_sphere_pressure",
     "hill_sphere_stresses",
     "mean_concentration_inside",
@@ -193,6 +208,59 @@ def quasi_steady_stresses(
     }
 
 
+def composite_sphere(
+    a: float, b: float, *, core: tuple[float, float, float], shell: tuple[float, float, float]
+) -> dict[str, object]:
+    """Lame solution of a core (radius ``a`` [m]) bonded in a free shell (outer radius ``b`` [m]).
+
+    ``core`` and ``shell`` are (E [Pa], nu [-], e [-]) with e the linear eigenstrain (Omega (c - c_ref) / 3
+    for uniform c). Returns ``A1``, ``A2``, ``B2`` and the functions ``sigma_r(r)``, ``sigma_t(r)``,
+    ``u(r)`` [Pa, m] plus ``core_hydrostatic`` and ``surface_hoop`` [Pa] (tension positive).
+    """
+    (e1, n1, s1), (e2, n2, s2) = core, shell
+    if not (0 < a < b):
+        raise ModelError(f"composite sphere needs 0 < a < b, got a={a!r}, b={b!r}")
+    k1, k2 = e1 / (3 * (1 - 2 * n1)), e2 / (3 * (1 - 2 * n2))
+    mu2 = e2 / (2 * (1 + n2))
+    # unknowns x = (A1, A2, B2)
+    mat = np.array(
+        [
+            [0.0, 3 * k2, -4 * mu2 / b**3],  # sigma_r(b) = 0
+            [a, -a, -1.0 / a**2],  # u continuous at a
+            [3 * k1, -3 * k2, 4 * mu2 / a**3],  # sigma_r continuous at a
+        ]
+    )
+    rhs = np.array([3 * k2 * s2, 0.0, 3 * k1 * s1 - 3 * k2 * s2])
+    a1, a2, b2 = np.linalg.solve(mat, rhs)
+
+    def sigma_r(r):
+        r = np.asarray(r, dtype=float)
+        return np.where(r <= a, 3 * k1 * (a1 - s1), 3 * k2 * (a2 - s2) - 4 * mu2 * b2 / np.maximum(r, a) ** 3)
+
+    def sigma_t(r):
+        r = np.asarray(r, dtype=float)
+        return np.where(r <= a, 3 * k1 * (a1 - s1), 3 * k2 * (a2 - s2) + 2 * mu2 * b2 / np.maximum(r, a) ** 3)
+
+    def u(r):
+        r = np.asarray(r, dtype=float)
+        return np.where(r <= a, a1 * r, a2 * r + b2 / np.maximum(r, a) ** 2)
+
+    return {
+        "A1": float(a1),
+        "A2": float(a2),
+        "B2": float(b2),
+        "sigma_r": sigma_r,
+        "sigma_t": sigma_t,
+        "u": u,
+        "core_hydrostatic": float(3 * k1 * (a1 - s1)),
+        "surface_hoop": float(sigma_t(b)),
+    }
+
+
+def eshelby_sphere_hydrostatic(youngs_modulus: float, poisson_ratio: float, eigenstrain: float) -> float:
+    """Interior hydrostatic stress [Pa] of a spherical inclusion with linear eigenstrain mismatch
+    ``eigenstrain`` e* [-] in an infinite matrix of equal E [Pa], nu [-]: -2 E e* / (3 (1 - nu))."""
+    return -2.0 * youngs_modulus * eigenstrain / (3.0 * (1.0 - poisson_ratio))
 # --------------------------------------------------------------------------------------------------
 # Hill's elastic-perfectly-plastic thick-walled sphere under internal pressure
 # (R. Hill, The Mathematical Theory of Plasticity, Oxford 1950, ch. V.3)

@@ -5,7 +5,8 @@ have (``c``, ``theta``, ``stress``, ``von_mises``, ... or any other name) are co
 points: directly when both runs have the same points, otherwise run B is interpolated onto A's
 points (piecewise linear on a Delaunay tetrahedralisation of B's points; A's points just outside
 B's hull, e.g. on a sphere facetted differently, are extrapolated linearly from the tetrahedron of
-their nearest B vertex). For a vector or tensor
+their nearest B vertex; a radial run B, whose points lie on one ray, is evaluated at |x| and its
+vectors and tensors rotated, so native-vs-radial works in either order). For a vector or tensor
 array the difference at a point is the Euclidean norm over its components.
 
 Reported per field and time: the maximum and RMS of |A - B| (in the field's unit), the largest |A|
@@ -83,8 +84,29 @@ def _read(path: Path):
         raise StoreError(f"{path}: unreadable field file ({exc})") from None
 
 
+def _line_direction(points: np.ndarray) -> np.ndarray | None:
+    """The unit direction of ``points`` when they all lie on one line through the origin (a radial
+    run's mesh), else None."""
+    if len(points) < 2:
+        return None
+    _, sv, vt = np.linalg.svd(points - points.mean(axis=0), full_matrices=False)
+    if sv[0] == 0 or sv[1] > 1e-9 * sv[0]:
+        return None
+    direction = vt[0] * np.sign(vt[0][np.argmax(np.abs(vt[0]))])
+    return direction / np.linalg.norm(direction)
+
+
+_VOIGT = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))  # xx, yy, zz, yz, xz, xy
+
+
 class _Transfer:
-    """Values on B's points -> values on A's points (identity, or linear interpolation)."""
+    """Values on B's points -> values on A's points (identity, radial, or linear interpolation).
+
+    When B is a radial run (its points on one ray, e.g. the 1D solver's x axis) the spherically
+    symmetric solution is evaluated at |x| of A's points and vectors/tensors are rotated to A's
+    directions (u = u_r n, sigma = s_t I + (s_r - s_t) n n^T); a Delaunay triangulation of collinear
+    points would be flat. Otherwise B is tetrahedralised (Delaunay) and interpolated linearly.
+    """
 
     def __init__(self, points_a: np.ndarray, points_b: np.ndarray):
         self.points_a, self.points_b = points_a, points_b
@@ -92,6 +114,15 @@ class _Transfer:
         extent = float(np.ptp(points_a, axis=0).max()) or 1.0
         self.same = points_a.shape == points_b.shape and np.allclose(points_a, points_b, rtol=0.0, atol=1e-9 * extent)
         if self.same:
+            return
+        self.line = _line_direction(points_b)
+        if self.line is not None:
+            r_b = points_b @ self.line
+            self.order = np.argsort(r_b)
+            self.r_b = r_b[self.order]
+            r_a = np.linalg.norm(points_a, axis=1)
+            self.r_a = r_a
+            self.normals = np.divide(points_a, r_a[:, None], out=np.tile(self.line, (self.n, 1)), where=r_a[:, None] > 0)
             return
         from scipy.spatial import Delaunay, cKDTree
 
@@ -107,10 +138,34 @@ class _Transfer:
         self.weights = np.concatenate([bary, 1.0 - bary.sum(axis=1, keepdims=True)], axis=1)
         self.vertices = self.tri.simplices[simplex]
 
+    def _radial(self, values_b: np.ndarray) -> np.ndarray:
+        def at_a(column: np.ndarray) -> np.ndarray:
+            return np.interp(self.r_a, self.r_b, column[self.order])
+
+        d, n = self.line, self.normals
+        if values_b.ndim == 1:
+            return at_a(values_b)
+        if values_b.shape[1] == 3:  # a radial vector field: u_r along the ray
+            return at_a(values_b @ d)[:, None] * n
+        if values_b.shape[1] == 6:  # a symmetric tensor, Voigt order: s_r along the ray, s_t across
+            full = np.zeros((len(values_b), 3, 3))
+            for k, (i, j) in enumerate(_VOIGT):
+                full[:, i, j] = full[:, j, i] = values_b[:, k]
+            s_r = np.einsum("i,nij,j->n", d, full, d)
+            s_t = 0.5 * (np.trace(full, axis1=1, axis2=2) - s_r)
+            s_r, s_t = at_a(s_r), at_a(s_t)
+            out = np.empty((self.n, 6))
+            for k, (i, j) in enumerate(_VOIGT):
+                out[:, k] = (s_t if i == j else 0.0) + (s_r - s_t) * n[:, i] * n[:, j]
+            return out
+        return np.stack([at_a(values_b[:, k]) for k in range(values_b.shape[1])], axis=1)
+
     def __call__(self, values_b: np.ndarray) -> np.ndarray:
         if self.same:
             return values_b
         values_b = np.asarray(values_b, dtype=float)
+        if self.line is not None:
+            return self._radial(values_b)
         w = self.weights.reshape(self.weights.shape + (1,) * (values_b.ndim - 1))
         return (values_b[self.vertices] * w).sum(axis=1)
 

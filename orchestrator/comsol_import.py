@@ -79,15 +79,18 @@ def resolve_import_spec(spec: Path | None, *, study: str | None = None, run: str
 
 
 def select_run(runs: list[RunSpec], run: str | None, source: str) -> RunSpec:
-    """One run of a study: the only one, or the one ``run`` names (id prefix or index)."""
+    """One run of a study: the only one, or the one ``run`` names (index below 1000, or run id prefix)."""
     if len(runs) == 1 and run is None:
         return runs[0]
     if run is None:
         listing = ", ".join(r.run_id for r in runs)
         raise SpecError(f"{source}: the study has {len(runs)} runs ({listing}); choose one with --run ID")
+    # a short number is an index (0-based, in sweep order); 4+ characters are a run id prefix
+    if run.isdigit() and len(run) < 4:
+        if int(run) >= len(runs):
+            raise SpecError(f"--run {run}: {source} has {len(runs)} runs (indices 0-{len(runs) - 1})")
+        return runs[int(run)]
     matches = [r for r in runs if r.run_id.startswith(run)]
-    if not matches and run.isdigit() and int(run) < len(runs):
-        matches = [runs[int(run)]]
     if len(matches) != 1:
         raise SpecError(f"--run {run!r} matches {len(matches)} of the runs of {source} ({', '.join(r.run_id for r in runs)})")
     return matches[0]

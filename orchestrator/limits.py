@@ -5,9 +5,11 @@
   laughs), no recursive aliases; syntax errors name the line and column (YAML, JSON, TOML).
 - Quantities: finite, and of a magnitude any solver can represent (:data:`HARD_RANGES`), checked
   when each value is parsed (``units.parse_quantity``).
-- Property laws: finite and positive on theta in [0, 1.2] (D, E, yield stress; nu in (-1, 0.5)).
+- Property laws: D finite and positive on theta in [0, 1.2]; E and the yield stress positive and
+  nu in (-1, 0.5) on [0, 1].
 - Sweeps: at most ``max_runs`` points (default :data:`DEFAULT_MAX_RUNS`; ``--max-runs`` overrides),
   counted before anything is expanded.
+- Field output: at most :data:`MAX_FIELD_FRAMES` requested frames (each a full 3D file).
 - Native meshes: the element count (and a rough memory need) is estimated before meshing and
   refused past ``max_elements`` (default :data:`DEFAULT_MAX_ELEMENTS`; ``--max-elements`` overrides).
 - Plausibility: bare numbers are SI (``radius: 4.11`` is 4.11 m); values outside a plausible range
@@ -35,9 +37,11 @@ __all__ = [
     "DEFAULT_MAX_ELEMENTS",
     "DEFAULT_MAX_RUNS",
     "HARD_RANGES",
+    "MAX_FIELD_FRAMES",
     "MAX_SPEC_BYTES",
     "MAX_YAML_NODES",
     "MeshEstimate",
+    "check_field_outputs",
     "check_laws",
     "check_magnitude",
     "check_mesh_size",
@@ -54,13 +58,14 @@ MAX_SPEC_BYTES = 1_000_000
 MAX_YAML_NODES = 100_000
 DEFAULT_MAX_RUNS = 10_000
 DEFAULT_MAX_ELEMENTS = 150_000
+MAX_FIELD_FRAMES = 1000
 #: theta range on which every property law must be finite and positive (Fick overshoots theta = 1)
 LAW_THETA_MAX = 1.2
 
 #: dimension -> (smallest non-zero magnitude, largest magnitude), SI. Far outside anything physical,
 #: but inside what double precision survives through the solvers (c_max, fluxes, stresses, times).
 HARD_RANGES: dict[str, tuple[float, float]] = {
-    "length": (1e-12, 1.0),
+    "length": (1e-12, 1e3),
     "time": (1e-9, 1e12),
     "diffusivity": (1e-40, 1.0),
     "pressure": (1e-6, 1e15),
@@ -183,11 +188,14 @@ def _expanded_size(root: Any, limit: int) -> int:
 
 
 # ------------------------------------------------------------------------------ laws
-_LAWS = {  # attribute -> (symbol, check, what is expected)
-    "diffusivity": ("D", lambda v: (v > 0) & (v <= HARD_RANGES["diffusivity"][1]), "finite and positive"),
-    "youngs_modulus": ("E", lambda v: (v > 0) & (v <= HARD_RANGES["pressure"][1]), "finite and positive"),
-    "yield_stress": ("sigma_Y", lambda v: (v > 0) & (v <= HARD_RANGES["pressure"][1]), "finite and positive"),
-    "poisson_ratio": ("nu", lambda v: (v > -1.0) & (v < 0.5), "in (-1, 0.5)"),
+#: attribute -> (symbol, check, what is expected, largest theta checked). Transport evaluates D past
+#: theta = 1 (Fick overshoots); the mechanics laws are checked on [0, 1] as their linear laws
+#: extrapolate (E from 80 to 12 GPa is negative at theta = 1.2): the solvers must clamp theta for them.
+_LAWS = {
+    "diffusivity": ("D", lambda v: (v > 0) & (v <= HARD_RANGES["diffusivity"][1]), "finite and positive", LAW_THETA_MAX),
+    "youngs_modulus": ("E", lambda v: (v > 0) & (v <= HARD_RANGES["pressure"][1]), "finite and positive", 1.0),
+    "yield_stress": ("sigma_Y", lambda v: (v > 0) & (v <= HARD_RANGES["pressure"][1]), "finite and positive", 1.0),
+    "poisson_ratio": ("nu", lambda v: (v > -1.0) & (v < 0.5), "in (-1, 0.5)", 1.0),
 }
 
 
@@ -208,13 +216,13 @@ def _materials(spec: Any, path: str = "model") -> Iterator[tuple[str, Any]]:
 
 def check_laws(study: StudySpec, source: str) -> None:
     """Every property law of every material finite and in range on theta in [0, LAW_THETA_MAX]."""
-    theta = np.linspace(0.0, LAW_THETA_MAX, 241)
     for path, spec in _materials(study.model):
         material = spec.to_material()
-        for attribute, (symbol, ok, expected) in _LAWS.items():
+        for attribute, (symbol, ok, expected, theta_max) in _LAWS.items():
             law = getattr(material, attribute, None)
             if law is None or not callable(law):
                 continue  # a plain number: checked by its field
+            theta = np.linspace(0.0, theta_max, 241)
             with np.errstate(all="ignore"):
                 values = np.broadcast_to(np.asarray(law(theta), dtype=float), theta.shape)
             bad = ~(np.isfinite(values) & ok(values))
@@ -222,8 +230,8 @@ def check_laws(study: StudySpec, source: str) -> None:
                 at = int(np.argmax(bad))
                 raise SpecError(
                     f"{source}: {path}.{attribute}: {symbol}(theta) must be {expected} for theta in"
-                    f" [0, {LAW_THETA_MAX}] (transport overshoots theta = 1 slightly), but"
-                    f" {symbol}({theta[at]:.3g}) = {values[at]!r}; fix the law"
+                    f" [0, {theta_max:g}]" + (" (transport overshoots theta = 1 slightly)" if theta_max > 1 else "")
+                    + f", but {symbol}({theta[at]:.3g}) = {float(values[at])!r}; fix the law"
                 )
 
 
@@ -248,6 +256,18 @@ def check_sweep_size(study: StudySpec, max_runs: int | None = None) -> int:
             f" shrink the sweep, or pass --max-runs {n} if you really mean it"
         )
     return n
+
+
+def check_field_outputs(study: StudySpec, source: str = "", limit: int = MAX_FIELD_FRAMES) -> None:
+    """Refuse more than ``limit`` requested field frames (each is a full 3D file on disk)."""
+    fields_at = study.outputs.fields_at
+    n = len(getattr(fields_at, "dod", ()) or ()) + len(getattr(fields_at, "times", ()) or ())
+    if n > limit:
+        where = f"{source}: " if source else ""
+        raise SpecError(
+            f"{where}outputs.fields_at asks for {n} field frames, more than {limit}; each is a full 3D file:"
+            " ask for fewer (scalars.csv has every step anyway)"
+        )
 
 
 @dataclass(frozen=True)

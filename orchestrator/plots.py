@@ -6,7 +6,8 @@ Kinds (:data:`PLOT_KINDS`):
   from the centre (the (1,1,1) diagonal by default; radial runs use their own nodes). Several runs
   are overlaid (colour = DOD, line style = run); more than three runs get one column each.
 - ``max-vm``: the maximum von Mises stress against time [h] and against DOD (scalars.csv).
-- ``dod``: DOD against time [h], and the surface-maximum and centre theta against time.
+- ``dod``: surface-maximum and centre theta, and the extreme hydrostatic stresses, against DOD
+  (DOD against time is a straight line under constant current; its slope is in the title).
 
 Every function takes a list of :class:`~orchestrator.results.RunResult`, returns a
 ``matplotlib.figure.Figure`` (shown inline in notebooks) and, with ``output``, writes a PNG.
@@ -63,7 +64,7 @@ def save_figure(fig: Any, output: str | Path, *, dpi: int = 130) -> Path:
     path = Path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi)
-    log.info("wrote %s", path)
+    log.debug("wrote %s", path)  # the CLI prints the path
     return path
 
 
@@ -82,11 +83,13 @@ def _check_runs(results: Sequence[RunResult]) -> list[RunResult]:
 
 
 def legend_labels(results: Sequence[RunResult]) -> dict[str, str]:
-    """run id -> legend label; prefixed by the study when runs of several studies are mixed, and by
-    the run id where labels would still repeat."""
+    """run id -> legend label; prefixed by the study when runs of several studies are mixed, followed
+    by ``[backend]`` when backends are mixed, and by the run id where labels would still repeat."""
     runs = list(results)
     several = len({r.study for r in runs}) > 1
     labels = {r.run_id: (f"{r.study}: {r.label}" if several else r.label) for r in runs}
+    if len({r.backend for r in runs}) > 1:  # a cross-backend comparison: every label names its backend
+        labels = {r.run_id: f"{labels[r.run_id]} [{r.backend}]" for r in runs}
     counts: dict[str, int] = {}
     for text in labels.values():
         counts[text] = counts.get(text, 0) + 1
@@ -203,24 +206,42 @@ def plot_max_von_mises(results: Sequence[RunResult], output: str | Path | None =
 
 
 def plot_dod(results: Sequence[RunResult], output: str | Path | None = None) -> Any:
-    """DOD against time [h]; surface-maximum (solid) and centre (dashed) theta against time."""
+    """How the particle fills and what that does to it, against DOD (scalars.csv, every step).
+
+    Left: surface-maximum (solid) and centre (dashed) theta: where the two meet, the lithiation
+    front has reached the centre. Right: the extreme hydrostatic stresses (solid: largest tension,
+    dashed: largest compression). DOD against time is not drawn: under constant current it is the
+    straight line DOD = t / t_full, given in the title instead.
+    """
     runs = _runs_with_scalars(_check_runs(results))
-    fig, axes = _figure(1, 2, width=10.0, height=3.8)
+    fig, axes = _figure(1, 2, width=10.0, height=3.8, sharex=True)
     labels = legend_labels(runs)
+    factor, unit = _stress_unit(
+        [float(np.nanmax(np.abs(r.scalars[k]), initial=0.0)) for r in runs for k in ("hydrostatic_min", "hydrostatic_max")]
+    )
+    from matplotlib.lines import Line2D
+
     for k, r in enumerate(runs):
-        s = r.scalars
-        hours = s["time_s"] / 3600.0
-        label = labels[r.run_id]
-        axes[0, 0].plot(hours, s["dod"], color=f"C{k % 10}", lw=1.6, label=label)
-        axes[0, 1].plot(hours, s["theta_surface_max"], color=f"C{k % 10}", lw=1.6, label=f"{label}: surface max")
-        axes[0, 1].plot(hours, s["theta_center"], "--", color=f"C{k % 10}", lw=1.4, label=f"{label}: centre")
-    axes[0, 0].set_ylabel("DOD [-]")
-    axes[0, 1].set_ylabel("theta = c/c_max [-]")
-    axes[0, 1].axhline(1.0, color="0.5", lw=0.8, ls=":")
-    for ax in axes[0]:
-        ax.set_xlabel("time [h]")
+        s, colour = r.scalars, f"C{k % 10}"
+        axes[0, 0].plot(s["dod"], s["theta_surface_max"], color=colour, lw=1.6)
+        axes[0, 0].plot(s["dod"], s["theta_center"], "--", color=colour, lw=1.4)
+        for key, style in (("hydrostatic_max", "-"), ("hydrostatic_min", "--")):
+            ok = np.isfinite(s[key])
+            if ok.any():
+                axes[0, 1].plot(s["dod"][ok], s[key][ok] * factor, style, color=colour, lw=1.5)
+    axes[0, 0].set_ylabel("theta = c/c_max [-]")
+    axes[0, 0].axhline(1.0, color="0.5", lw=0.8, ls=":")
+    axes[0, 1].set_ylabel(f"hydrostatic stress [{unit}]")
+    axes[0, 1].axhline(0.0, color="0.5", lw=0.8)
+    for ax, (solid, dashed) in zip(axes[0], (("surface max", "centre"), ("max (tension)", "min (compression)"))):
+        ax.set_xlabel("DOD [-]")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, frameon=False)
+        styles = [Line2D([], [], color="0.3", ls=ls, label=text) for ls, text in (("-", solid), ("--", dashed))]
+        ax.legend(handles=styles, fontsize=8, frameon=False, loc="best")
+    runs_legend = [Line2D([], [], color=f"C{k % 10}", lw=2, label=labels[r.run_id]) for k, r in enumerate(runs)]
+    fig.legend(handles=runs_legend, loc="outside lower center", ncols=min(len(runs), 4), fontsize=8, frameon=False)
+    t_full = sorted({f"{r.spec.model().time_at_dod(1.0) / 3600:.4g} h" for r in runs})
+    fig.suptitle(f"constant current: DOD = t / t_full (t_full = {', '.join(t_full)})", fontsize=9)
     if output is not None:
         save_figure(fig, output)
     return fig

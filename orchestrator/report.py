@@ -5,11 +5,13 @@ and writes one HTML file (default ``<runs dir>/<study>/report.html``) with all i
 base64 PNG, so the page can be mailed or archived alone. Sections:
 
 1. a summary table (run id, label, state, backend, wall time, final DOD, max von Mises, max surface
-   theta, error);
+   theta, plausibility warnings, error) with links to each run's ``scalars.csv`` and ``fields.pvd``;
 2. the comparison across the sweep: the radial, max-von-Mises and DOD plots with every run
-   overlaid, and 3D pictures side by side at a common DOD with colour limits shared across runs;
-3. per run: status, the resolved spec (YAML), provenance (JSON), its plots and 3D pictures at every
-   stored step (limits shared across the run's steps).
+   overlaid, and a Fig. 5-style panel figure (:mod:`orchestrator.figure`: runs x every DOD that all
+   runs stored, per field) whose colour limits are shared by all runs at every DOD;
+3. per run: status, warnings, the resolved spec (YAML), provenance (JSON), its plots and 3D
+   pictures at every stored step, with the same study-wide colour limits per field, so that any
+   two pictures of the page compare directly.
 
 A run without fields or scalars (pending, failed) is listed with the reason instead of pictures.
 """
@@ -20,6 +22,7 @@ import base64
 import html
 import json
 import logging
+import os
 import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -31,17 +34,23 @@ import numpy as np
 from models.errors import OctantError
 
 from .errors import RunNotFound
+from .figure import DOD_MATCH_TOL, make_figure
+from .plausibility import run_warnings
 from .plots import figure_png, plot_dod, plot_max_von_mises, plot_radial
 from .render import color_limits, render_field
 from .results import RunResult
 from .store import RunStore, atomic_write_text
 
-__all__ = ["REPORT_FIELDS", "build_report"]
+__all__ = ["COMPARISON_FIELDS", "REPORT_FIELDS", "build_report"]
 
 log = logging.getLogger(__name__)
 
-#: Fields drawn in 3D in the report.
+#: Fields drawn in 3D in each run's section.
 REPORT_FIELDS: tuple[str, ...] = ("theta", "von_mises")
+#: Fields of the comparison figure (the paper's Fig. 5).
+COMPARISON_FIELDS: tuple[str, ...] = ("theta", "volumetric_strain", "von_mises")
+#: At most this many runs (rows) in the comparison figure.
+MAX_FIGURE_ROWS = 8
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1200px;
@@ -80,7 +89,14 @@ def _fmt(value: Any, spec: str = ".4g") -> str:
     return format(v, spec) if np.isfinite(v) else "-"
 
 
-def _summary_row(r: RunResult) -> str:
+def _link(target: Path, base: Path, text: str) -> str:
+    """A relative link from the report's folder to a run file, or plain text when it does not exist."""
+    if not target.exists():
+        return f'<span class="meta">{_e(text)}: none</span>'
+    return f'<a href="{_e(Path(os.path.relpath(target, base)).as_posix())}">{_e(text)}</a>'
+
+
+def _summary_row(r: RunResult, warnings: list[str], base: Path) -> str:
     s = r.scalars
     has = s.get("time_s", np.empty(0)).size > 0
     vm = float(np.nanmax(s["von_mises_max"])) if has and np.isfinite(s["von_mises_max"]).any() else float("nan")
@@ -88,22 +104,26 @@ def _summary_row(r: RunResult) -> str:
     flag = " &#9888; &gt; 1" if np.isfinite(surface) and surface > 1.0 else ""
     wall = r.provenance.get("wall_time_s")
     error = r.status.get("error") or ""
+    warn = f'<a class="note" href="#run-{_e(r.run_id)}">&#9888; {len(warnings)}</a>' if warnings else "-"
+    links = _link(r.path / "scalars.csv", base, "scalars.csv") + " " + _link(r.path / "fields.pvd", base, "fields.pvd")
     return (
-        f"<tr><td><code>{_e(r.run_id)}</code></td><td>{_e(r.label)}</td>"
+        f'<tr><td><a href="#run-{_e(r.run_id)}"><code>{_e(r.run_id)}</code></a></td><td>{_e(r.label)}</td>'
         f'<td class="state-{_e(r.state)}">{_e(r.state)}</td><td>{_e(r.backend)}</td>'
         f'<td class="num">{_fmt(wall, ".3g")}</td><td class="num">{len(r.steps)}</td>'
         f'<td class="num">{_fmt(s["dod"][-1] if has else None, ".4f")}</td>'
         f'<td class="num">{_fmt(vm / 1e9, ".4g")}</td><td class="num">{_fmt(surface, ".4f")}{flag}</td>'
-        f"<td>{_e(error)}</td></tr>"
+        f"<td>{warn}</td><td>{links}</td><td>{_e(error)}</td></tr>"
     )
 
 
-def _summary_table(results: Sequence[RunResult]) -> str:
+def _summary_table(results: Sequence[RunResult], warnings: dict[str, list[str]], base: Path) -> str:
     head = (
         "<tr><th>run</th><th>label</th><th>state</th><th>backend</th><th>wall time [s]</th><th>field steps</th>"
-        "<th>final DOD</th><th>max von Mises [GPa]</th><th>max surface theta</th><th>error</th></tr>"
+        "<th>final DOD</th><th>max von Mises [GPa]</th><th>max surface theta</th><th>warnings</th><th>data</th>"
+        "<th>error</th></tr>"
     )
-    return "<table>" + head + "".join(_summary_row(r) for r in results) + "</table>"
+    rows = "".join(_summary_row(r, warnings[r.run_id], base) for r in results)
+    return "<table>" + head + rows + "</table>"
 
 
 def _changes_table(results: Sequence[RunResult]) -> str:
@@ -143,28 +163,53 @@ def _render_png(
     return out.read_bytes()
 
 
-def _comparison_renders(results: Sequence[RunResult], fields: Sequence[str], workdir: Path) -> str:
-    """Side-by-side pictures at a common DOD, colour limits shared across runs."""
+def _study_limits(results: Sequence[RunResult], fields: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """Per field, colour limits over every run and every stored step (fields a run lacks are left out)."""
+    limits = {}
+    for field in fields:
+        ranges = []
+        for r in results:
+            try:
+                ranges.append(r.field_range(field))
+            except OctantError as exc:
+                log.warning("run %s: %s; not in the %s colour limits", r.run_id, exc, field)
+        if ranges:
+            limits[field] = color_limits(field, (min(a for a, _ in ranges), max(b for _, b in ranges)))
+    return limits
+
+
+def _common_dods(results: Sequence[RunResult]) -> list[float]:
+    """The DODs (of the first run) that every run stored, within :data:`~orchestrator.figure.DOD_MATCH_TOL`."""
+    first, *others = results
+    return [
+        float(d) for d in first.dods if all(np.min(np.abs(r.dods - d)) <= DOD_MATCH_TOL for r in others)
+    ]
+
+
+def _comparison_renders(
+    results: Sequence[RunResult], limits: dict[str, tuple[float, float]], workdir: Path
+) -> str:
+    """The Fig. 5-style panel figure: runs x common DODs per field, limits shared by all panels of a field."""
     with_fields = [r for r in results if r.has_fields]
     if not with_fields:
         return _note("No run has stored fields: nothing to draw in 3D.")
-    common = min(float(r.dods.max()) for r in with_fields)
-    blocks = []
-    for field in fields:
-        try:
-            steps = {r.run_id: r.step(dod=common) for r in with_fields}
-            ranges = [r.field_range(field, [steps[r.run_id]]) for r in with_fields]
-            clim = color_limits(field, (min(a for a, _ in ranges), max(b for _, b in ranges)))
-            cells = []
-            for r in with_fields:
-                step = steps[r.run_id]
-                png = _render_png(r, field, step.index, clim, workdir, (640, 540))
-                cells.append(_figure(png, f"{r.label}: {field}, DOD {step.dod:.3f} (t = {step.time / 3600:.3g} h)"))
-        except OctantError as exc:
-            blocks.append(_note(f"{field}: {exc}"))
-            continue
-        blocks.append(f"<h3>{_e(field)} at DOD {common:.3g} (shared colour limits)</h3>" + _grid(cells, 3))
-    return "\n".join(blocks)
+    dods = _common_dods(with_fields)
+    if not dods:
+        return _note("The runs stored no field step at a common DOD: no side-by-side 3D comparison.")
+    shown = with_fields[:MAX_FIGURE_ROWS]
+    fields = [f for f in COMPARISON_FIELDS if f in limits]
+    try:
+        out = make_figure(shown, fields, dods, workdir / "comparison.png", clims=limits, dpi=110).path
+    except OctantError as exc:
+        return _note(f"comparison figure: {exc}")
+    more = f" (the first {MAX_FIGURE_ROWS} of {len(with_fields)} runs; octant figure draws any selection)" if len(
+        with_fields
+    ) > MAX_FIGURE_ROWS else ""
+    caption = (
+        f"rows: runs; columns: DOD {', '.join(f'{d:.3g}' for d in dods)} per field; shared colour limits: one scale"
+        f" per field for every run and every DOD of the study{more}"
+    )
+    return "<h3>Fields side by side (shared colour limits)</h3>" + _figure(out.read_bytes(), caption)
 
 
 def _figure(png: bytes, caption: str) -> str:
@@ -178,16 +223,19 @@ def _grid(cells: list[str], max_columns: int) -> str:
     return f'<div class="grid" style="grid-template-columns:repeat({columns},1fr)">{"".join(cells)}</div>'
 
 
-def _run_renders(result: RunResult, fields: Sequence[str], workdir: Path) -> str:
+def _run_renders(
+    result: RunResult, fields: Sequence[str], limits: dict[str, tuple[float, float]], workdir: Path
+) -> str:
     if not result.has_fields:
         return _note(f"No stored fields (state {result.state}).")
     blocks = []
     for field in fields:
+        if field not in limits:
+            continue
         try:
-            clim = color_limits(field, result.field_range(field))
             cells = []
             for step in result.steps:
-                png = _render_png(result, field, step.index, clim, workdir, (440, 380))
+                png = _render_png(result, field, step.index, limits[field], workdir, (440, 380))
                 cells.append(_figure(png, f"{field}, DOD {step.dod:.3f}, t = {step.time / 3600:.3g} h"))
         except OctantError as exc:
             blocks.append(_note(f"{field}: {exc}"))
@@ -196,7 +244,14 @@ def _run_renders(result: RunResult, fields: Sequence[str], workdir: Path) -> str
     return "\n".join(blocks)
 
 
-def _run_section(result: RunResult, fields: Sequence[str], workdir: Path | None) -> str:
+def _run_section(
+    result: RunResult,
+    fields: Sequence[str],
+    workdir: Path | None,
+    limits: dict[str, tuple[float, float]],
+    warnings: list[str],
+    base: Path,
+) -> str:
     spec_text = (result.path / "spec.yaml").read_text(encoding="utf-8") if (result.path / "spec.yaml").exists() else ""
     provenance = json.dumps(result.provenance, indent=2, sort_keys=True, default=str)
     status = json.dumps(result.status, indent=2, sort_keys=True, default=str)
@@ -213,6 +268,11 @@ def _run_section(result: RunResult, fields: Sequence[str], workdir: Path | None)
         parts.append(_note(f"spec: {exc}"))
     if result.status.get("error"):
         parts.append(f'<p class="state-failed">error: {_e(result.status["error"])}</p>')
+    parts.extend(_note(f"warning: {text}") for text in warnings)
+    parts.append(
+        f'<p class="meta">data: {_link(result.path / "scalars.csv", base, "scalars.csv")},'
+        f' {_link(result.path / "fields.pvd", base, "fields.pvd (ParaView)")}</p>'
+    )
     parts += [
         f"<details><summary>resolved spec (SI)</summary><pre>{_e(spec_text)}</pre></details>",
         f"<details><summary>provenance</summary><pre>{_e(provenance)}</pre></details>",
@@ -220,7 +280,7 @@ def _run_section(result: RunResult, fields: Sequence[str], workdir: Path | None)
         _plots([result], result.label),
     ]
     if workdir is not None:
-        parts.append(_run_renders(result, fields, workdir))
+        parts.append(_run_renders(result, fields, limits, workdir))
     return "\n".join(parts)
 
 
@@ -248,12 +308,17 @@ def build_report(
     path = Path(output) if output is not None else store.root / study / "report.html"
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     states = ", ".join(f"{n} {s}" for s, n in sorted(_count(r.state for r in results).items()))
+    base = path.resolve().parent
+    warnings = {r.run_id: (run_warnings(r.run) if r.state == "done" else []) for r in results}
     with tempfile.TemporaryDirectory(prefix="octant-report-") as tmp:
         workdir = Path(tmp) if render_3d else None
         comparison = _plots(results, f"study {study}")
+        limits: dict[str, tuple[float, float]] = {}
         if workdir is not None:
-            comparison += _comparison_renders(results, fields, workdir)
-        sections = [_run_section(r, fields, workdir) for r in results]
+            with_fields = [r for r in results if r.has_fields]
+            limits = _study_limits(with_fields, tuple(dict.fromkeys((*fields, *COMPARISON_FIELDS))))
+            comparison += _comparison_renders(results, limits, workdir)
+        sections = [_run_section(r, fields, workdir, limits, warnings[r.run_id], base) for r in results]
     toc = "".join(
         f'<li><a href="#run-{_e(r.run_id)}">{_e(r.label)}</a> <code>{_e(r.run_id)}</code></li>' for r in results
     )
@@ -263,7 +328,7 @@ def build_report(
         f"<p>{_e(description)}</p>" if description else "",
         f'<p class="meta">{len(results)} run(s): {_e(states)}. Generated {now} from <code>{_e(store.root / study)}</code>.</p>',
         "<h2>Runs</h2>",
-        _summary_table(results),
+        _summary_table(results, warnings, base),
         "<h3>Sweep</h3>",
         _changes_table(results),
         f"<ul>{toc}</ul>",
@@ -278,7 +343,7 @@ def build_report(
         + "\n</body></html>\n"
     )
     atomic_write_text(path, page)
-    log.info("wrote %s (%d runs, %.1f kB)", path, len(results), len(page) / 1024)
+    log.debug("wrote %s (%d runs, %.1f kB)", path, len(results), len(page) / 1024)
     return path
 
 

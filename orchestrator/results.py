@@ -63,7 +63,10 @@ RAYS: dict[str, np.ndarray] = {
     "diagonal": np.ones(3) / np.sqrt(3.0),
 }
 
-_VTK_LINE_TYPES = {3, 4, 21, 35}  # VTK_LINE, VTK_POLY_LINE, VTK_QUADRATIC_EDGE, VTK_CUBIC_LINE
+_VTK_LINE_TYPES = {3, 4, 21, 35}
+
+#: A DOD selection may lie this far outside the stored DODs [-] (time: 1 % of the last stored time).
+STEP_DOD_TOL = 0.01  # VTK_LINE, VTK_POLY_LINE, VTK_QUADRATIC_EDGE, VTK_CUBIC_LINE
 
 
 class MissingFieldsError(OctantError, FileNotFoundError):
@@ -215,7 +218,12 @@ class RunResult:
         return bool(self.steps)
 
     def step(self, *, time: float | None = None, dod: float | None = None, index: int | None = None) -> FieldStep:
-        """The stored step nearest to ``time`` [s] or ``dod`` [-], or by ``index``; default the last one."""
+        """The stored step nearest to ``time`` [s] or ``dod`` [-], or by ``index``; default the last one.
+
+        A ``time`` or ``dod`` outside the stored steps (beyond :data:`STEP_DOD_TOL`, or 1 % of the last
+        time) raises :class:`InvalidSelection` listing the stored steps, instead of silently taking
+        the last one.
+        """
         if not self.steps:
             raise MissingFieldsError(
                 f"run {self.study}/{self.run_id} ({self.path}) has no stored fields (state {self.state!r},"
@@ -233,10 +241,24 @@ class RunResult:
                     f"run {self.run_id} has {len(self.steps)} field steps; step index {index} does not exist"
                 ) from None
         if time is not None:
+            self._check_in_range("time", time, self.times, tol=0.01 * float(np.max(np.abs(self.times))))
             return self.steps[int(np.argmin(np.abs(self.times - time)))]
         if dod is not None:
+            self._check_in_range("dod", dod, self.dods, tol=STEP_DOD_TOL)
             return self.steps[int(np.argmin(np.abs(self.dods - dod)))]
         return self.steps[-1]
+
+    def _check_in_range(self, key: str, value: float, stored: np.ndarray, *, tol: float) -> None:
+        """An error listing the stored steps when ``value`` lies outside them by more than ``tol``."""
+        if not np.isfinite(value) or value < stored.min() - tol or value > stored.max() + tol:
+            listing = ", ".join(
+                f"[{s.index}] DOD {s.dod:.4g} (t = {s.time:.6g} s = {s.time / 3600:.4g} h)" for s in self.steps
+            )
+            unit = "" if key == "dod" else " s"
+            raise InvalidSelection(
+                f"{key}={value:.6g}{unit} is outside the stored field steps of run {self.study}/{self.run_id}:"
+                f" {listing}; choose one of these"
+            )
 
     def field_names(self, step: FieldStep | None = None) -> list[str]:
         """Point-array names stored at ``step`` (default: the last step)."""

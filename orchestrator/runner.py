@@ -15,7 +15,6 @@ import logging
 import os
 import shutil
 import socket
-import sys
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -30,6 +29,8 @@ from solvers import BackendUnavailable, get_backend
 from . import claims
 from .claims import STALE_AFTER_S
 from .errors import OctantError
+from .plausibility import log_warnings
+from .progress import ProgressPrinter
 from .provenance import collect_provenance
 from .store import Run, status_owner_alive
 
@@ -49,41 +50,6 @@ def resolve_backend(requested: str) -> tuple[str, str]:
     if available:
         return "comsol", f"auto: COMSOL found ({reason})"
     return "native", f"auto: COMSOL not available ({reason}); used the native solver"
-
-
-class ProgressPrinter:
-    """Progress of one run: a live bar on a terminal, a plain log line every ``every_s`` seconds otherwise."""
-
-    def __init__(self, label: str, t_end: float, *, every_s: float = 30.0, stream=None):
-        self.label = label
-        self.t_end = max(t_end, 1e-300)
-        self.every_s = every_s
-        self.stream = stream if stream is not None else sys.stderr
-        self._last = 0.0
-        self._bar = None
-        if hasattr(self.stream, "isatty") and self.stream.isatty():
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self._bar = Progress(
-                TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
-                transient=False,
-            )
-            self._task = self._bar.add_task(label, total=1.0, info="")
-            self._bar.start()
-
-    def __call__(self, time_s: float, dod: float, step: float) -> None:
-        info = f"t = {time_s / 3600:8.3f} h  DOD = {dod:6.4f}  dt = {step:9.3g} s"
-        if self._bar is not None:
-            self._bar.update(self._task, completed=min(time_s / self.t_end, 1.0), info=info)
-            return
-        now = time.monotonic()
-        if now - self._last >= self.every_s:
-            self._last = now
-            log.info("%s: %s", self.label, info)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
 
 
 def _attach_log(run: Run) -> logging.Handler:
@@ -108,15 +74,14 @@ def _log_header(run: Run, attempt: int, staged: bool) -> None:
 
 
 def _report_overshoot(run: Run, root: Path) -> float | None:
-    """Log (never clip) a surface theta above 1, which pure Fickian transport allows."""
+    """The peak surface theta (never clipped; pure Fick allows > 1). The warning beyond 1.01 comes
+    from :func:`~orchestrator.plausibility.log_warnings` with the other plausibility checks."""
     peaks = run.scalars(root)["theta_surface_max"]
     if not len(peaks):
         return None
     peak = float(peaks.max())
     if peak > 1.0:
-        log.warning(
-            "surface theta reached %.4f > 1 (pure Fick has no saturation; values are reported unclipped)", peak
-        )
+        log.info("surface theta reached %.4f > 1 (pure Fick has no saturation; values are reported unclipped)", peak)
     return peak
 
 
@@ -167,7 +132,8 @@ def _solve(a: _Attempt, backend: str | None, progress, show_progress: bool) -> N
     log.info("model: %s", model.describe())
     module = get_backend(a.used)
     if show_progress:
-        a.printer = ProgressPrinter(f"{run.study}/{run.run_id}", model.stop_time_bound)
+        dod_stop = model.stop.value if model.stop.kind == "dod" else None
+        a.printer = ProgressPrinter(f"{run.study}/{run.run_id}", model.stop_time_bound, dod_target=dod_stop)
     callbacks = [cb for cb in (a.printer, progress) if cb is not None]
 
     def on_progress(t: float, dod: float, dt: float) -> None:
@@ -282,6 +248,7 @@ def _run_claimed(run: Run, backend, progress, show_progress: bool, if_not_done: 
         _solve(a, backend, progress, show_progress)
         if a.staged:
             run.swap_in(a.root)
+        log_warnings(run)  # implausible theta or stresses: into log.txt (show and report repeat them)
         run.mark_done()
         log.info("run %s done in %.2f s (attempt %d)", run.run_id, a.wall(), number)
         return "done"

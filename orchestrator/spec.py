@@ -22,6 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from models import (
     PRESETS,
+    BarInclusion,
+    InclusionError,
+    SphereInclusion,
+    generate_inclusions,
     ConstantDiffusivity,
     ExponentialDiffusivity,
     ExpressionDiffusivity,
@@ -33,9 +37,11 @@ from models import (
     StepDiffusivity,
     StopCondition,
 )
+from models.inclusions import check_inclusions
 from models.laws import ExpressionLaw, is_law, law_from_table
 from solvers.api import MeshOptions, Numerics, OutputRequest, TimeOptions
 
+from . import limits
 from .errors import SpecError
 from .units import Quantity, parse_quantity
 
@@ -52,16 +58,12 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------------------------------
 # model
 # --------------------------------------------------------------------------------------------------
-class ParticleSpec(_Strict):
-    """The particle geometry."""
-
-    radius: Annotated[Quantity("length"), Field(gt=0, description="Particle radius R, e.g. '4.11 um' (mean size 8.22 um).")]
 
 
 class _LawBase(_Strict):
@@ -331,30 +333,148 @@ def _resolve_material(value: Any) -> Any:
     return value
 
 
+Length = Quantity("length")
+Point3 = tuple[Length, Length, Length]
+
+
+class _InclusionBase(_Strict):
+    material: MaterialSpec = Field(description="A preset name (Sn, Sb, Si, ...) or an inline material table (optionally 'base: Sn').")
+    radius: Annotated[Length, Field(gt=0, description="Sphere or bar radius, e.g. '0.5 um'.")]
+
+    @field_validator("material", mode="before")
+    @classmethod
+    def _expand_material(cls, value: Any) -> Any:
+        return _resolve_material(value)
+
+
+class SphereInclusionSpec(_InclusionBase):
+    """A sphere of another material: {material: Sn, shape: sphere, center: [1.5 um, 1.5 um, 1.5 um], radius: 0.5 um}."""
+
+    shape: Literal["sphere"] = Field(description="Inclusion shape.")
+    center: Point3 = Field(description="Centre [x, y, z] in the octant x, y, z >= 0; a coordinate 0 cuts it by that plane.")
+
+    def to_inclusion(self) -> SphereInclusion:
+        return SphereInclusion(self.material.to_material(), tuple(self.center), self.radius)
+
+
+class BarInclusionSpec(_InclusionBase):
+    """A bar (cylinder with flat ends) of another material around the segment start -> end."""
+
+    shape: Literal["bar"] = Field(description="Inclusion shape.")
+    start: Point3 = Field(description="One end of the bar axis [x, y, z].")
+    end: Point3 = Field(description="The other end of the bar axis [x, y, z].")
+
+    def to_inclusion(self) -> BarInclusion:
+        return BarInclusion(self.material.to_material(), tuple(self.start), tuple(self.end), self.radius)
+
+
+InclusionSpec = Annotated[Union[SphereInclusionSpec, BarInclusionSpec], Field(discriminator="shape")]
+
+
+class InclusionGeneratorSpec(_Strict):
+    """Random non-overlapping inclusions for given volume fractions (e.g. the paper's Si8.5Sn0.5Sb as Sn and
+    Sb in Si: fractions {Sn: 0.063, Sb: 0.141}). Expanded into an explicit list when the spec is validated,
+    so the stored spec and the run id name every inclusion."""
+
+    fractions: dict[str, Annotated[float, Field(ge=0, lt=1)]] = Field(
+        description="Material preset name -> volume fraction of the particle, e.g. {Sn: 0.063, Sb: 0.141}."
+    )
+    shape: Literal["sphere", "bar"] = Field("sphere", description="Shape of every generated inclusion.")
+    size: Annotated[Length, Field(gt=0, description="Radius of each sphere or bar, e.g. '0.4 um'.")]
+    length: Annotated[Length, Field(gt=0, description="Bar length; default 4 x size.")] | None = None
+    seed: int = Field(0, ge=0, description="Random seed: the same seed gives the same inclusions.")
+
+    @field_validator("fractions")
+    @classmethod
+    def _known_materials(cls, value: dict[str, float]) -> dict[str, float]:
+        for name in value:
+            if name not in PRESETS:
+                raise _unknown_preset(name)
+        return value
+
+
+class ParticleSpec(_Strict):
+    """The particle geometry: radius and optional inclusions of other materials."""
+
+    radius: Annotated[Quantity("length"), Field(gt=0, description="Particle radius R, e.g. '4.11 um' (mean size 8.22 um).")]
+    inclusions: list[InclusionSpec] = Field(
+        default_factory=list,
+        description="Spheres and bars of other materials inside the particle (model.material is the matrix);"
+        " or {generate: {fractions: {Sn: 0.063, Sb: 0.141}, shape: sphere, size: 0.4 um, seed: 1}}.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _generate(cls, data: Any) -> Any:
+        if not (isinstance(data, dict) and isinstance(data.get("inclusions"), dict)):
+            return data
+        table = data["inclusions"]
+        if set(table) != {"generate"}:
+            raise ValueError(
+                "'inclusions' is a list of spheres/bars or {generate: {fractions: ..., shape: ..., size: ..., seed: ...}},"
+                f" got a table with keys {sorted(table)}"
+            )
+        generator = InclusionGeneratorSpec.model_validate(table["generate"])
+        from .units import parse_quantity
+
+        radius_m = parse_quantity(data.get("radius"), "length")
+        placed = generate_inclusions(
+            [(PRESETS[name], f) for name, f in generator.fractions.items()],
+            radius=radius_m,
+            shape=generator.shape,
+            size=generator.size,
+            length=generator.length,
+            seed=generator.seed,
+        )
+        return {**data, "inclusions": [_inclusion_table(inc) for inc in placed]}
+
+    @model_validator(mode="after")
+    def _check_geometry(self) -> ParticleSpec:
+        try:
+            check_inclusions([inc.to_inclusion() for inc in self.inclusions], self.radius)
+        except InclusionError as exc:
+            raise ValueError(str(exc).replace("inclusions[", "model.particle.inclusions[")) from None
+        return self
+
+
+def _inclusion_table(inc: SphereInclusion | BarInclusion) -> dict[str, Any]:
+    """A generated inclusion as the table a spec would spell out (material by preset name)."""
+    if isinstance(inc, SphereInclusion):
+        return {"material": inc.material.name, "shape": "sphere", "center": list(inc.center), "radius": inc.radius}
+    return {"material": inc.material.name, "shape": "bar", "start": list(inc.start), "end": list(inc.end), "radius": inc.radius}
+
+
 class StopSpec(_Strict):
-    """When the run ends: give exactly one of dod, time, surface_theta."""
+    """When the run ends: give exactly one of dod, time, surface_theta, capacity."""
 
     dod: float | None = Field(None, gt=0, le=1.0, description="Stop at this depth of discharge (0, 1].")
     time: Annotated[Quantity("time"), Field(gt=0, description="Stop at this time, e.g. '10 h'.")] | None = None
     surface_theta: float | None = Field(
         None, gt=0, le=1.5, description="Stop when the maximum surface theta reaches this value."
     )
+    capacity: Annotated[
+        Quantity("specific_capacity"),
+        Field(gt=0, description="Stop when the inserted specific capacity (current x time per mass) reaches this, e.g. '1 Ah/g'."),
+    ] | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> StopSpec:
-        given = [k for k in ("dod", "time", "surface_theta") if getattr(self, k) is not None]
+        given = [k for k in _STOP_KINDS if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(
-                f"give exactly one stop condition (dod, time or surface_theta), got {given or 'none'};"
-                " e.g. stop: {dod: 1.0}"
+                f"give exactly one stop condition (dod, time, surface_theta or capacity), got {given or 'none'};"
+                " e.g. stop: {dod: 1.0} or stop: {capacity: 1 Ah/g}"
             )
         return self
 
     def to_condition(self) -> StopCondition:
-        for kind in ("dod", "time", "surface_theta"):
+        for kind in _STOP_KINDS:
             if getattr(self, kind) is not None:
                 return StopCondition(kind=kind, value=float(getattr(self, kind)))
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+_STOP_KINDS = ("dod", "time", "surface_theta", "capacity")
 
 
 class LoadingSpec(_Strict):
@@ -419,7 +539,7 @@ class ModelSpec(_Strict):
     """The physics: particle, material, loading, initial and stress-free states."""
 
     particle: ParticleSpec = Field(description="Particle geometry.")
-    material: MaterialSpec = Field(description="A preset name (Si, Si8.5Sn0.5Sb) or an inline table (optionally 'base: Si').")
+    material: MaterialSpec = Field(description="The matrix: a preset name (Si, Si8.5Sn0.5Sb, Sn, Sb) or an inline table (optionally 'base: Si').")
     loading: LoadingSpec = Field(description="Galvanostatic loading and stop condition.")
     initial_theta: float = Field(0.0, ge=0, lt=1, description="Uniform initial state of charge theta0 = c0/c_max.")
     reference_theta: float | None = Field(
@@ -446,10 +566,7 @@ class ModelSpec(_Strict):
     def _explain_moved_keys(cls, data: Any) -> Any:
         if isinstance(data, dict):
             if "inclusions" in data:
-                raise ValueError(
-                    "'inclusions' (Sn/Sb spheres or bars inside the particle) are not supported by any solver"
-                    " yet; remove the key"
-                )
+                raise ValueError("'model.inclusions' belongs to the particle: write 'model.particle.inclusions'")
             if "radius" in data:
                 raise ValueError("'model.radius' has moved: write 'model.particle.radius'")
             if "specific_current" in data:
@@ -470,6 +587,7 @@ class ModelSpec(_Strict):
             material=self.material.to_material(),
             specific_current=self.loading.specific_current,
             stop=self.loading.stop.to_condition(),
+            inclusions=tuple(inc.to_inclusion() for inc in self.particle.inclusions),
             initial_theta=self.initial_theta,
             reference_theta=self.reference_theta,
             mechanics=self.mechanics.to_options(),
@@ -487,6 +605,10 @@ class FieldsAtSpec(_Strict):
         default_factory=lambda: [0.25, 0.5, 1.0], description="Depths of discharge at which to store fields."
     )
     times: list[Quantity("time")] = Field(default_factory=list, description="Times at which to store fields, e.g. ['1 h', '2 h'].")
+    capacity: list[Annotated[Quantity("specific_capacity"), Field(gt=0)]] = Field(
+        default_factory=list,
+        description="Inserted specific capacities (current x time per mass) at which to store fields, e.g. ['0.5 Ah/g', '1 Ah/g'].",
+    )
     every: int | None = Field(None, ge=1, description="Also store fields every N accepted time steps.")
 
 
@@ -512,7 +634,11 @@ class OutputsSpec(_Strict):
     def to_request(self) -> OutputRequest:
         f = self.fields_at
         return OutputRequest(
-            dods=tuple(f.dod), times=tuple(f.times), every=f.every, stress_every_dod=self.scalars.every_dod
+            dods=tuple(f.dod),
+            times=tuple(f.times),
+            every=f.every,
+            stress_every_dod=self.scalars.every_dod,
+            capacities=tuple(f.capacity),
         )
 
 
@@ -551,6 +677,15 @@ class NumericsSpec(_Strict):
     linear_solver: Literal["auto", "cholmod", "pardiso", "superlu", "amg"] = Field(
         "auto", description="Linear solver for elasticity: auto = CHOLMOD if installed, else PARDISO (pypardiso), else SuperLU (small) or AMG-CG."
     )
+    transport: Literal["lumped", "lumped-p2", "galerkin"] = Field(
+        "lumped",
+        description=(
+            "Native transport scheme: lumped (lumped-mass edge scheme on the vertices; no undershoot at sharp"
+            " fronts), lumped-p2 (the same on the P2 node set, 8x the transport resolution, slower), galerkin"
+            " (consistent mass; undershoots at sharp fronts)."
+        ),
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _explain_moved_keys(cls, data: Any) -> Any:
@@ -574,6 +709,7 @@ class NumericsSpec(_Strict):
             ),
             time=TimeOptions(rtol=t.rtol, atol=t.atol, order=t.order, initial_step=t.initial_step, max_step=t.max_step),
             linear_solver=self.linear_solver,
+            transport=self.transport,
         )
 
 
@@ -622,11 +758,20 @@ class StudySpec(_Strict):
                 raise ValueError("'outputs.fields' is called 'outputs.fields_at' (e.g. fields_at: {dod: [0.5, 1.0]})")
         return data
 
-    def runs(self):
-        """Expand the sweep into frozen :class:`~orchestrator.runspec.RunSpec` objects."""
+    @model_validator(mode="after")
+    def _radial_has_no_inclusions(self) -> StudySpec:
+        if self.backend == "radial" and self.model.particle.inclusions:
+            raise ValueError(
+                "backend 'radial' is spherically symmetric and cannot model model.particle.inclusions;"
+                " use backend native (or comsol), or remove the inclusions"
+            )
+        return self
+
+    def runs(self, max_runs: int | None = None):
+        """Expand the sweep into frozen :class:`~orchestrator.runspec.RunSpec` objects (at most ``max_runs``)."""
         from .sweep import expand
 
-        return expand(self)
+        return expand(self, max_runs)
 
     def physics(self) -> LithiationModel:
         return self.model.to_model()
@@ -678,6 +823,8 @@ def _format_errors(exc: ValidationError, source: str) -> str:
             lines.append(f"  {path}: required field is missing")
             continue
         shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+        if len(shown) > 80:  # never echo a huge hostile value back
+            shown = f"{shown[:60]}... ({len(shown)} characters)"
         lines.append(f"  {path} = {shown}: {msg}")
     return f"{source}: invalid study spec\n" + "\n".join(lines)
 
@@ -700,16 +847,18 @@ def study_from_dict(data: Any, source: str = "<spec>") -> StudySpec:
     if not isinstance(data, dict):
         raise SpecError(f"{source}: a study spec must be a mapping of keys (spec_version, name, model, ...), got {type(data).__name__}")
     try:
-        return StudySpec.model_validate(data)
+        study = StudySpec.model_validate(data)
     except ValidationError as exc:
         raise SpecError(_format_errors(exc, source)) from None
+    limits.check_laws(study, source)  # every law finite and in range on theta in [0, 1.2]
+    return study
 
 
 def parse_study(text: str, fmt: str, source: str = "<spec>") -> StudySpec:
     """Parse ``text`` in ``fmt`` (yaml, toml, json) and validate it."""
     try:
         if fmt == "yaml":
-            data = yaml.safe_load(text)
+            data = limits.load_yaml(text, source)  # refuses alias bombs
         elif fmt == "toml":
             data = tomllib.loads(text)
         elif fmt == "json":
@@ -719,8 +868,7 @@ def parse_study(text: str, fmt: str, source: str = "<spec>") -> StudySpec:
     except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError, ValueError, RecursionError) as exc:
         if isinstance(exc, SpecError):
             raise
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise SpecError(f"{source}: not valid {fmt.upper()}: {detail}") from None
+        raise limits.syntax_error(exc, fmt, source) from None
     return study_from_dict(data, source)
 
 
@@ -736,12 +884,7 @@ def load_study(path: str | Path) -> StudySpec:
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise SpecError(f"{path}: unknown spec file extension {path.suffix!r}; use .yaml, .yml, .toml or .json")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError(f"{path}: no such spec file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"{path}: cannot read the spec file ({exc})") from None
+    text = limits.read_spec_text(path)  # a regular file of bounded size (not /dev/zero)
     study = parse_study(text, fmt, str(path))
     mesh_file = study.numerics.mesh.file
     if mesh_file is not None and not Path(mesh_file).is_absolute():

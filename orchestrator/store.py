@@ -231,18 +231,23 @@ class Run:
     # status ------------------------------------------------------------------------------------
     @property
     def status(self) -> dict[str, Any]:
-        return _read_json(self.path / "status.json") or {"state": "pending"}
+        """status.json; a damaged one (torn by a crash or a full disk) reads as a ``failed`` run with
+        ``damaged: True`` and the reason in ``error``, so it is reported and rerun, never fatal."""
+        try:
+            data = _read_json(self.path / "status.json")
+        except StoreError as exc:
+            return {"state": "failed", "error": str(exc), "damaged": True}
+        if not isinstance(data, dict) or data.get("state", "pending") not in STATES:
+            return {"state": "failed", "error": f"{self.path / 'status.json'}: no valid state", "damaged": True}
+        return data or {"state": "pending"}
 
     @property
     def state(self) -> str:
         return str(self.status.get("state", "pending"))
 
     def read_status(self) -> dict[str, Any]:
-        """status.json, or ``{"state": "failed", "damaged": ...}`` when it cannot be read (never raises)."""
-        try:
-            return self.status
-        except StoreError as exc:
-            return {"state": "failed", "error": str(exc), "damaged": True}
+        """The same as :attr:`status` (never raises)."""
+        return self.status
 
     def update_status(self, **fields: Any) -> dict[str, Any]:
         """Merge ``fields`` into status.json (atomically) and return the new status.
@@ -335,15 +340,21 @@ class Run:
         if not lines:
             return {c: np.empty(0) for c in SCALAR_COLUMNS}
         header = lines[0].split(",")
-        rows = []
-        for line in lines[1:]:
+        rows, bad = [], []
+        for number, line in enumerate(lines[1:], start=2):
             parts = line.split(",")
-            if len(parts) != len(header):
-                continue  # an incomplete last line of a crashed run
             try:
+                if len(parts) != len(header):
+                    raise ValueError
                 rows.append([float(p) for p in parts])
             except ValueError:
-                continue
+                bad.append(number)
+        damaged = [n for n in bad if n != len(lines)]  # an incomplete LAST line is normal (a crash, a live run)
+        if damaged:
+            log.warning(
+                "%s: %d malformed line(s) skipped (line %s); the file is damaged: rerun the run (octant run --force)",
+                path, len(damaged), ", ".join(map(str, damaged[:5])) + (", ..." if len(damaged) > 5 else ""),
+            )
         table = np.array(rows, dtype=float).reshape(-1, len(header))
         return {name: table[:, i] for i, name in enumerate(header)}
 
@@ -492,7 +503,12 @@ class RunStore:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir() and re.match(NAME_PATTERN, p.name))
 
     def iter_runs(self, study: str | None = None) -> Iterator[Run]:
-        """Every run (of one study, or all), sorted by study then run id."""
+        """Every run (of one study, or all), sorted by study then run id.
+
+        A study name that could leave the store (``..``, ``/``) is refused (StoreError).
+        """
+        if study is not None and (not isinstance(study, str) or not re.match(NAME_PATTERN, study)):
+            raise StoreError(f"unsafe study name {study!r}: use letters, digits, '.', '_', '-' (no '/', no '..')")
         for name in [study] if study else self.studies():
             folder = self.root / name
             if not folder.is_dir():
@@ -520,4 +536,12 @@ class RunStore:
                 raise RunNotFound(
                     f"run id prefix {ref_text!r} is ambiguous: {', '.join(m.study + '/' + m.run_id for m in matches)}"
                 )
-        raise RunNotFound(f"no run {ref_text!r} in {self.root} (give a run directory, a run id or a unique id prefix)")
+        if re.fullmatch(r"[0-9a-f]{1,3}", ref_text):
+            raise RunNotFound(
+                f"run id prefix {ref_text!r} is too short: a prefix needs at least 4 characters (run ids are 12 hex"
+                " digits; see octant status)"
+            )
+        raise RunNotFound(
+            f"no run {ref_text!r} in {self.root} (give a run directory, a run id or a unique id prefix of 4+"
+            " characters; see octant status)"
+        )

@@ -13,6 +13,7 @@ import itertools
 from typing import Any
 
 from .errors import SpecError
+from .limits import check_sweep_size
 from .runspec import RunSpec
 from .spec import StudySpec, study_from_dict
 
@@ -51,8 +52,13 @@ def _set_path(document: dict[str, Any], path: str, value: Any) -> None:
             node = node[part]
 
 
-def expand(study: StudySpec) -> list[RunSpec]:
-    """Frozen run specs for every sweep point (ids unique; duplicates are an error)."""
+def expand(study: StudySpec, max_runs: int | None = None) -> list[RunSpec]:
+    """Frozen run specs for every sweep point (ids unique; duplicates are an error).
+
+    Refuses (SpecError) a sweep of more than ``max_runs`` points before expanding it
+    (default :data:`orchestrator.limits.DEFAULT_MAX_RUNS`).
+    """
+    check_sweep_size(study, max_runs)
     base = study.model_dump(mode="json", exclude={"sweep"})
     for path in [*(study.sweep.grid if study.sweep else {}), *(study.sweep.zip if study.sweep else {})]:
         if path.split(".")[0] in ("name", "spec_version", "sweep"):

@@ -1,16 +1,21 @@
 """Physical quantities in specs: SI numbers or strings with units, parsed by pint.
 
 ``parse_quantity("4.11 um", "length")`` returns 4.11e-6 (metres). A bare number is taken as SI.
+Values must be finite and of a magnitude the solvers can represent (:func:`limits.check_magnitude`).
 A wrong dimension is a ``ValueError`` naming the value, its dimension and the expected one, which
 pydantic turns into a field error with the field path.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, WithJsonSchema
+
+from .limits import check_magnitude
 
 __all__ = ["DIMENSIONS", "Quantity", "parse_quantity"]
 
@@ -29,6 +34,11 @@ DIMENSIONS: dict[str, tuple[str, str, str]] = {
 }
 
 
+#: a power with a 3+ digit exponent, or a power of a power: pint would compute 9**9**9 exactly (hangs)
+_HUGE_POWER = re.compile(r"(\*\*|\^)\s*[-+(\s]*\d{3,}")
+_CHAINED_POWER = re.compile(r"(\*\*|\^)[\s\d.()+-]*(\*\*|\^)")
+
+
 @lru_cache(maxsize=1)
 def _registry():
     import pint
@@ -42,13 +52,26 @@ def parse_quantity(value: Any, dimension: str) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a {dimension.replace('_', ' ')} such as '{example}', got {value!r}")
     if isinstance(value, (int, float)):
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond double precision
+            number = math.inf
+        return check_magnitude(number, dimension, value)
     if not isinstance(value, str):
         raise ValueError(
             f"expected a {dimension.replace('_', ' ')} as a number in {si_unit} or text with units such as"
             f" '{example}', got {value!r}"
         )
-    return _parse_text(value.strip(), dimension)
+    if len(value) > 200:
+        raise ValueError(f"a quantity is a short text such as '{example}', got {len(value)} characters")
+    try:  # a number written as text ("1e300": YAML 1.1 reads exponents without a dot as strings) is SI
+        return check_magnitude(float(value), dimension, value)
+    except ValueError as exc:
+        if "finite" in str(exc) or "outside" in str(exc):
+            raise
+    if _HUGE_POWER.search(value) or _CHAINED_POWER.search(value):  # pint evaluates integer powers exactly
+        raise ValueError(f"cannot read {value!r} as a quantity (a number and a unit, such as '{example}')")
+    return check_magnitude(_parse_text(value.strip(), dimension), dimension, value)
 
 
 @lru_cache(maxsize=8192)

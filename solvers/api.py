@@ -34,6 +34,7 @@ __all__ = [
     "ResultSink",
     "SolveStats",
     "TimeOptions",
+    "heartbeat",
 ]
 
 SCALAR_COLUMNS: tuple[str, ...] = (
@@ -69,8 +70,9 @@ FIELD_UNITS: dict[str, tuple[str, int]] = {
 
 @dataclass(frozen=True)
 class OutputRequest:
-    """When to store full fields (at DODs [-], at times [s], and/or every N accepted steps) and
-    how often the scalar rows carry the stress extrema.
+    """When to store full fields (at DODs [-], at times [s], at inserted specific capacities [C/kg]
+    (i_m t, 1 Ah/g = 3.6e6 C/kg), and/or every N accepted steps) and how often the scalar rows carry
+    the stress extrema.
 
     ``stress_every_dod``: the max von Mises and min/max hydrostatic stress of the scalar rows are
     evaluated whenever the DOD passes the next multiple of it (and at t = 0, at every field frame
@@ -82,10 +84,12 @@ class OutputRequest:
     times: tuple[float, ...] = ()
     every: int | None = None
     stress_every_dod: float | None = 0.005
+    capacities: tuple[float, ...] = ()
 
     def target_times(self, model: LithiationModel) -> np.ndarray:
-        """Sorted unique output times [s] from ``dods`` and ``times`` (``every`` is step-based)."""
+        """Sorted unique output times [s] from ``dods``, ``times`` and ``capacities`` (``every`` is step-based)."""
         times = [model.time_at_dod(d) for d in self.dods] + [float(t) for t in self.times]
+        times += [model.time_at_capacity(q) for q in self.capacities]
         return np.unique(np.asarray(times, dtype=float))
 
     def schedule(self, model: LithiationModel, t_end: float) -> tuple[np.ndarray, list[str]]:
@@ -136,12 +140,19 @@ class TimeOptions:
 
 @dataclass(frozen=True)
 class Numerics:
-    """Solver numerics (native and radial backends)."""
+    """Solver numerics (native and radial backends).
+
+    ``transport`` (native): ``lumped`` (default; lumped-mass edge scheme on the vertices, see
+    :mod:`solvers.native.edge_transport`), ``lumped-p2`` (the same on the P2 node set, every
+    element split in 8: 8x the transport unknowns, no extra mechanics unknowns) or ``galerkin``
+    (consistent mass and quadrature of D; undershoots at sharp fronts).
+    """
 
     mesh: MeshOptions = field(default_factory=MeshOptions)
     time: TimeOptions = field(default_factory=TimeOptions)
     displacement_order: int = 2
     linear_solver: Literal["auto", "cholmod", "pardiso", "superlu", "amg"] = "auto"
+    transport: Literal["lumped", "lumped-p2", "galerkin"] = "lumped"
 
 
 @dataclass
@@ -175,6 +186,17 @@ class ResultSink(Protocol):
         """Report progress (time [s], DOD [-], last step size [s]); also a heartbeat."""
 
 
+def heartbeat(sink: ResultSink) -> None:
+    """Tell ``sink`` the solver is alive during long set-up (meshing, factorisation) without progress.
+
+    Sinks may offer an optional ``heartbeat()`` method (the run store's sink refreshes the run's
+    heartbeat, rate-limited); sinks without one are left alone.
+    """
+    beat = getattr(sink, "heartbeat", None)
+    if callable(beat):
+        beat()
+
+
 class MemorySink:
     """A result sink that keeps everything in memory: for notebooks, tests and verification.
 
@@ -185,6 +207,7 @@ class MemorySink:
         self.rows: list[dict[str, float]] = []
         self.frames: list[FieldFrame] = []
         self.progress_calls: list[tuple[float, float, float]] = []
+        self.heartbeats = 0
 
     def write_scalars(self, row: dict[str, float]) -> None:
         self.rows.append({**row, **{k: v for k, v in SCALAR_DEFAULTS.items() if k not in row}})
@@ -194,6 +217,9 @@ class MemorySink:
 
     def progress(self, time: float, dod: float, step: float) -> None:
         self.progress_calls.append((time, dod, step))
+
+    def heartbeat(self) -> None:
+        self.heartbeats += 1
 
     def column(self, name: str) -> np.ndarray:
         """One scalar column as an array."""

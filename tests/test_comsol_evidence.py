@@ -62,6 +62,51 @@ def test_plain_study_uses_only_what_comsol_writes(tmp_path):
     assert len(pairs) >= 25
 
 
+INCLUSIONS_SPEC = """
+spec_version: 1
+name: inclusions-plastic
+backend: comsol
+model:
+  particle:
+    radius: 4.11 um
+    inclusions:
+      - {material: Sn, shape: sphere, center: [1.5 um, 1.5 um, 1.5 um], radius: 0.5 um}
+      - {material: Sb, shape: bar, start: [0.6 um, 2.2 um, 0.7 um], end: [2.6 um, 2.2 um, 0.7 um], radius: 0.3 um}
+  material: {base: Si, youngs_modulus: {law: linear, low: 80 GPa, high: 12 GPa}, poisson_ratio: {law: linear, low: 0.22, high: 0.24}}
+  mechanics: {constitutive: elastoplastic, yield_stress: {law: linear, low: 1.75 GPa, high: 1.0 GPa}, hardening_modulus: 2 GPa,
+              stress_driven_diffusion: true}
+  temperature: 310 K
+  loading: {specific_current: 0.1 A/g, stop: {dod: 1.0}}
+outputs:
+  fields_at: {dod: [0.5, 1.0]}
+"""
+
+
+def test_inclusions_plasticity_laws_and_coupling_use_only_what_comsol_writes(tmp_path):
+    """The study the options add (Sn sphere + Sb bar, elastoplastic with hardening, E/nu/sigma_Y laws of
+    theta, stress-driven diffusion), through ``octant export-java`` like a user's."""
+    text = export(tmp_path, INCLUSIONS_SPEC, "Inclusions")
+    pairs = assert_written_by_comsol(text)
+    for pair in ("Sphere.pos", "Cylinder.axis", "Cylinder.axistype", "Union.intbnd", "Adjacent.exterior", "Difference.subtract",
+                 "Plasticity.sigmags", "Plasticity.Et", "DilutedSpecies.prop:TransportMechanism/Migration"):
+        assert pair in pairs, pair
+    assert '.set("E_loc", "((80000000000.0+((-68000000000.0)*(c/c_max))))*1[Pa]"' in text  # the laws of theta
+    assert '.set("sY_loc", "((1750000000.0+((-750000000.0)*(c/c_max))))*1[Pa]"' in text
+    assert '.set("V", "Omega_loc*solid.pm/F_const")' in text and '"T_K", "310.0[K]"' in text
+    assert len(pairs) >= 50
+
+
+@pytest.mark.parametrize("run", ["2", "3"])
+def test_generated_paper_inclusions_use_only_what_comsol_writes(tmp_path, run):
+    """studies/paper-figS27.yaml: generated Sn/Sb bars (run 2) and spheres (run 3) as COMSOL domains."""
+    out = tmp_path / "Paper.java"
+    spec = HERE.parent / "studies" / "paper-figS27.yaml"
+    assert main(["export-java", str(spec), "--run", run, "-o", str(out), "--results-dir", str(tmp_path)]) == 0
+    text = out.read_text()
+    assert ('"Cylinder")' if run == "2" else '"inc2", "Sphere")') in text and "geom1_inc6_dom" in text
+    assert_written_by_comsol(text)
+
+
 def test_the_check_can_fail():
     """A form that COMSOL never writes (the old VolumetricStrain/dV swelling strain) is reported."""
     text = (

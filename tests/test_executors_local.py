@@ -1,7 +1,9 @@
 """The local executor (spawn process pool) and the run selection it shares with SLURM submission.
 
 Real radial-backend runs (well under a second each) in real worker processes; one sweep point has
-a diffusivity law that validates but makes the solver fail (D = 2e-15 log(theta) = -inf at 0).
+a diffusivity law that validates (finite and positive on theta in [0, 1.2]) but makes the solver fail
+(D = 1e-19 sqrt(1.21 - theta) is NaN once the surface overshoots theta = 1.21, which so slow a
+diffusion makes it do).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from orchestrator.executors.plan import decide
 from orchestrator.spec import study_from_dict
 from orchestrator.store import RunStore
 
-BROKEN = {"base": "Si", "name": "broken", "diffusivity": {"law": "expression", "expr": "2e-15*log(theta)"}}
+BROKEN = {"base": "Si", "name": "broken", "diffusivity": {"law": "expression", "expr": "1e-19*sqrt(1.21 - theta)"}}
 
 
 def _study(name: str, materials: list, radii: list[str], numerics: dict | None = None):
@@ -66,8 +68,8 @@ def test_parallel_runs_finish_and_one_failure_does_not_stop_the_rest(executed):
     for run in runs[:3]:
         assert run.state == "done" and run.scalars()["dod"][-1] == pytest.approx(0.5, abs=1e-6)
     failed = runs[3]
-    assert failed.state == "failed" and "not finite" in failed.status["error"]
-    assert "not finite" in report.summary() and str(failed.log_path) in report.summary()
+    assert failed.state == "failed" and "SolverDiverged" in failed.status["error"]
+    assert "SolverDiverged" in report.summary() and str(failed.log_path) in report.summary()
 
 
 def test_done_runs_are_skipped_and_failed_ones_rerun(executed):
@@ -179,7 +181,7 @@ def test_sweep_command_runs_locally_and_reports_failures(tmp_path, capsys):
         "model: {particle: {radius: 2 um}, material: Si, loading: {specific_current: 0.2 A/g, stop: {dod: 0.3}}}\n"
         "outputs: {fields_at: {dod: [0.3]}}\n"
         "sweep: {grid: {model.material: [Si, {base: Si, name: broken, diffusivity: "
-        "{law: expression, expr: '2e-15*log(theta)'}}]}}\n"
+        "{law: expression, expr: '1e-19*sqrt(1.21 - theta)'}}]}}\n"
     )
     argv = ["sweep", str(spec), "-j", "2", "--runs-dir", str(tmp_path / "runs")]
     assert main(argv) == 1
@@ -218,3 +220,22 @@ def test_a_running_run_whose_slurm_task_ended_is_stale(tmp_path):
     assert not job_ended(run.status, "5_0", None)  # queue unreadable: no conclusion
     run.update_status(host=socket.gethostname(), pid=os.getpid())
     assert not job_ended(run.status, "5_0", set())  # a live local process runs it
+
+
+def test_a_running_run_still_in_the_slurm_queue_is_never_stale(tmp_path):
+    store, (run,) = _prepare(tmp_path, _study("queued", ["Si"], ["1 um"]))
+    silent = (datetime.now(timezone.utc) - timedelta(hours=2)).isoformat()  # e.g. a long factorisation
+    run.update_status(state="running", host="node-elsewhere", pid=1, heartbeat=silent, slurm_job="9_0")
+    assert run.is_stale()
+    assert not decide(run, queued_jobs={"9_0"}).execute  # squeue lists it: not resubmitted
+    assert decide(run, queued_jobs={"8_0"}).reason.startswith("stale")  # gone from the queue
+
+
+def test_run_one_inside_a_slurm_task_records_its_job(tmp_path, monkeypatch):
+    from orchestrator.store import Run
+
+    store, (run,) = _prepare(tmp_path, _study("jobid", ["Si"], ["1 um"]))
+    monkeypatch.setenv("SLURM_ARRAY_JOB_ID", "41")
+    monkeypatch.setenv("SLURM_ARRAY_TASK_ID", "3")
+    Run(run.path).mark_running()
+    assert run.status["slurm_job"] == "41_3" and run.status["attempts"] == 1

@@ -72,7 +72,10 @@ def test_radial_columns_for_many_runs(octant, radial):
     fig = plot_radial(runs)
     assert len(fig.axes) == 8  # 2 rows x 4 runs
     titles = {ax.get_title() for ax in fig.axes if ax.get_title()}
-    assert titles == {f"{s}: {m}" for s in ("quick-native", "quick-radial") for m in ("Si", "Si8.5Sn0.5Sb")}
+    # a cross-backend comparison: every label names its backend
+    assert titles == {
+        f"{s}: {m} [{b}]" for s, b in (("quick-native", "native"), ("quick-radial", "radial")) for m in ("Si", "Si8.5Sn0.5Sb")
+    }
 
 
 def test_max_von_mises_matches_scalars(radial):
@@ -121,3 +124,23 @@ def test_cli_plot_study_name_and_ids(radial, octant, tmp_path, capsys):
     assert (root / "quick-radial" / "radial.png").exists()  # default: next to the study's runs
     assert main(["plot", "nosuchrun", "--runs-dir", str(root)]) == 1
     assert "no run 'nosuchrun'" in capsys.readouterr().err
+
+
+def test_dod_plot_is_against_dod(radial):
+    """Not DOD against time (a straight line at constant current): theta and hydrostatic extremes vs DOD."""
+    from orchestrator.plots import plot_dod
+
+    _, results = radial
+    fig = plot_dod(results)
+    theta_ax, stress_ax = fig.axes[:2]
+    assert theta_ax.get_xlabel() == stress_ax.get_xlabel() == "DOD [-]"
+    si = next(r for r in results if r.label == "Si")
+    curves = [(line.get_xdata(), line.get_ydata()) for line in theta_ax.get_lines() if len(line.get_xdata()) > 2]
+    assert any(
+        np.array_equal(x, si.scalars["dod"]) and np.array_equal(y, si.scalars["theta_surface_max"]) for x, y in curves
+    )
+    factor = 1e-9 if "GPa" in stress_ax.get_ylabel() else 1e-6
+    tension = max(float(np.nanmax(line.get_ydata())) for line in stress_ax.get_lines())
+    assert tension == pytest.approx(max(np.nanmax(r.scalars["hydrostatic_max"]) for r in results) * factor)
+    for r in results:  # the straight DOD(t) line is given by its end, per material
+        assert f"{r.spec.model().time_at_dod(1.0) / 3600:.4g} h" in fig._suptitle.get_text()

@@ -70,6 +70,8 @@ def test_every_field_renders_with_data_range(field, octant, tmp_path):
     if FIELD_STYLES[field].signed:
         big = np.abs(data).max()
         assert image.clim == pytest.approx((-big, big))
+    elif FIELD_STYLES[field].from_zero:  # magnitudes: the scale starts at 0
+        assert image.clim == pytest.approx((0.0, data.max()), rel=1e-9)
     else:
         assert image.clim == pytest.approx((data.min(), data.max()), rel=1e-9, abs=1e-9 * abs(data).max())
     if not os.environ.get("DISPLAY"):  # headless: an off-screen window class
@@ -77,12 +79,17 @@ def test_every_field_renders_with_data_range(field, octant, tmp_path):
 
 
 def test_mirror_and_clip_show_the_interior(octant, tmp_path):
-    """The full sphere shows only the (uniform) surface; the cutaway shows the radial gradient."""
+    """The full sphere shows only the (uniform) surface; the cutaway shows the radial gradient and is
+    what --mirror alone gives."""
     _, result = octant
-    sphere = render_field(result, "theta", dod=0.5, mirror=True, output=tmp_path / "sphere.png", window_size=(500, 400))
+    sphere = render_field(
+        result, "theta", dod=0.5, mirror=True, clip=False, output=tmp_path / "sphere.png", window_size=(500, 400)
+    )
     cutaway = render_field(
         result, "theta", dod=0.5, mirror=True, clip=True, output=tmp_path / "cut.png", window_size=(500, 400)
     )
+    default = render_field(result, "theta", dod=0.5, mirror=True, output=tmp_path / "mirror.png", window_size=(500, 400))
+    assert default.path.name == "mirror.png" and np.array_equal(_pixels(default.path), _pixels(cutaway.path))
     octant_only = render_field(
         result, "theta", dod=0.5, clip=True, output=tmp_path / "octclip.png", window_size=(500, 400)
     )
@@ -169,6 +176,13 @@ def test_cli_render(octant, tmp_path, capsys):
     assert code == 0 and len(list((tmp_path / "all").glob("theta_*.png"))) == len(result.steps) == 2
 
 
+def _osmesa_missing() -> bool:
+    import ctypes.util
+
+    return ctypes.util.find_library("OSMesa") is None
+
+
+@pytest.mark.skipif(_osmesa_missing(), reason="libOSMesa is not installed (apt-get install libosmesa6)")
 def test_falls_back_when_egl_cannot_start(octant, tmp_path):
     """With EGL broken (no vendor library), the picture is still made through OSMesa."""
     _, result = octant
@@ -189,6 +203,16 @@ def test_falls_back_when_egl_cannot_start(octant, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "WINDOW vtkOSOpenGLRenderWindow" in proc.stdout
     _assert_not_blank(out)
+
+
+def test_probe_gives_the_apt_line_instead_of_a_crash():
+    """A window class that cannot render is ruled out in a child process; none left -> RenderError."""
+    from orchestrator.render import probe_window
+
+    broken = {"__EGL_VENDOR_LIBRARY_FILENAMES": "/nonexistent/egl.json", "PYTHONPATH": str(ROOT)}
+    with pytest.raises(RenderError, match="apt-get install -y --no-install-recommends libegl1") as err:
+        probe_window(("vtkEGLRenderWindow",), env=broken)
+    assert "vtkEGLRenderWindow:" in str(err.value)
 
 
 def test_render_error_is_an_octant_error():

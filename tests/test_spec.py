@@ -85,8 +85,8 @@ def test_renamed_key_is_explained(tmp_path):
     assert_spec_error(tmp_path, BASE.replace("spec_version", "version"), "spec_version")
 
 
-def test_inclusions_not_accepted_yet(tmp_path):
-    assert_spec_error(tmp_path, BASE + "  inclusions: [{shape: sphere}]\n", "inclusions", "not supported")
+def test_inclusions_belong_to_the_particle(tmp_path):
+    assert_spec_error(tmp_path, BASE + "  inclusions: [{shape: sphere}]\n", "inclusions", "model.particle.inclusions")
 
 
 def test_bad_yaml(tmp_path):

@@ -22,7 +22,7 @@ from ..errors import raise_interrupted
 
 __all__ = ["build_parser", "main", "os_error_message"]
 
-_COMMAND_MODULES = ("core", "batch", "verify", "visual", "comsol")
+_COMMAND_MODULES = ("core", "batch", "verify", "visual", "comsol", "migrate")
 
 EXIT_FAILURE = 1
 
@@ -37,14 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__name__}.{name}":
-                continue
-            raise
-        module.register(sub)
+    for name in _COMMAND_MODULES:  # all ship with octant: a missing one is a broken install and raises
+        importlib.import_module(f"{__name__}.{name}").register(sub)
     return parser
 
 

@@ -19,7 +19,7 @@ from ..collect import collect_rows, format_table
 from ..errors import StoreError, SubmissionError
 from ..spec import BACKEND_CHOICES
 from ..store import Run, RunStore, atomic_write_text
-from .core import load_runs
+from .core import add_limit_options, load_runs
 
 __all__ = ["register"]
 
@@ -38,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--runs-dir", type=Path, default=None, help=_RUNS_DIR_HELP)
     p.add_argument("-j", "--jobs", type=int, default=1, help="runs in parallel on this machine (default 1)")
     p.add_argument("--force", action="store_true", help="rerun runs that are already done")
+    add_limit_options(p)
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("submit", help="submit a study's runs to a batch scheduler (SLURM job arrays)")
@@ -55,6 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--resubmit-failed", action="store_true", help="submit only the runs that failed")
     mode.add_argument("--force", action="store_true", help="submit every run, also those already done")
+    add_limit_options(p)
     p.set_defaults(func=cmd_submit)
 
     p = sub.add_parser("status", help="state of stored runs (run directories, then squeue/sacct)")
@@ -77,7 +79,10 @@ def _store(args: argparse.Namespace) -> RunStore:
 
 
 def _runs(args: argparse.Namespace):
-    return load_runs(args.spec, getattr(args, "backend", None))
+    return load_runs(
+        args.spec, getattr(args, "backend", None),
+        max_runs=getattr(args, "max_runs", None), max_elements=getattr(args, "max_elements", None),
+    )
 
 
 def _changes_text(changes: dict) -> str:

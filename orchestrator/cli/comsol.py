@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export-java", help="write the COMSOL .java model file of a run (for comsol compile/batch)")
     p.add_argument("spec", type=Path, help="study spec file, or a run's spec.yaml")
     p.add_argument("-o", "--output", type=Path, required=True, help="the .java file (its name is the class name)")
-    p.add_argument("--run", help="run id (prefix) or index, when the study has a sweep")
+    p.add_argument("--run", help="run index (0, 1, ... in sweep order) or run id prefix (4+ characters), when the study has a sweep")
     p.add_argument("--results-dir", type=Path, help="where COMSOL writes mesh.mphtxt and fields.txt (default: next to -o)")
     p.add_argument("--max-method-bytes", type=int, default=None, help="split run() into run2... above this size")
     p.set_defaults(func=cmd_export_java)
@@ -133,11 +133,12 @@ def mesh_summary(path: Path) -> dict:
         mesh = read_mphtxt(path)
         points = mesh.points
         elements = mesh.counts()
+        volume_note = None
         try:
             domains = mesh.domain_ids()
             volume = mesh.volume()
-        except MeshError:
-            domains, volume = [], 0.0
+        except MeshError as exc:  # no volume elements (e.g. a surface mesh): say so, never report 0.0
+            domains, volume, volume_note = [], None, str(exc)
         fmt = f"COMSOL mphtxt, mesh version {mesh.version}"
     elif suffix == ".msh":
         try:
@@ -161,6 +162,8 @@ def mesh_summary(path: Path) -> dict:
                     domains_set |= {int(d) for d in np.unique(physical[k])}
         domains = sorted(domains_set)
         fmt = "Gmsh msh"
+        volume_note = None if "tetra" in elements or "tetra10" in elements else "no tetrahedra in the file"
+        volume = volume if volume_note is None else None
     else:
         raise StoreError(f"{path}: unknown mesh format {suffix!r}; give a .mphtxt or .msh file")
     return {
@@ -170,6 +173,7 @@ def mesh_summary(path: Path) -> dict:
         "elements": elements,
         "domains": domains,
         "volume": volume,
+        "volume_note": volume_note,
         "bounds": [np.min(points, axis=0).tolist(), np.max(points, axis=0).tolist()] if len(points) else [],
     }
 
@@ -184,7 +188,10 @@ def cmd_mesh_info(args: argparse.Namespace) -> int:
     for kind, count in info["elements"].items():
         print(f"  {kind:>8}: {count}")
     print(f"  domains:  {', '.join(map(str, info['domains'])) or '-'}")
-    print(f"  volume:   {info['volume']:.6g} (mesh length unit cubed)")
+    if info["volume"] is None:
+        print(f"  volume:   unavailable ({info['volume_note']})")
+    else:
+        print(f"  volume:   {info['volume']:.6g} (mesh length unit cubed)")
     if info["bounds"]:
         lo, hi = info["bounds"]
         print(f"  bounds:   {lo} .. {hi}")

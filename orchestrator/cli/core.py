@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from .. import limits
 from ..errors import StoreError
 from ..labels import format_changes
 from ..runner import run_one
@@ -24,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="check a study spec and list the runs it expands to")
     p.add_argument("spec", type=Path, help="study spec file (.yaml, .toml, .json)")
     p.add_argument("--json", action="store_true", help="print the resolved runs as JSON")
+    add_limit_options(p)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("schema", help="print the JSON Schema of study specs (for editor completion)")
@@ -35,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--runs-dir", type=Path, default=None, help="run store folder (default: $OCTANT_RUNS_DIR or ./runs)")
     p.add_argument("-j", "--jobs", type=int, default=1, help="runs in parallel on this machine (default 1)")
     p.add_argument("--force", action="store_true", help="rerun runs that are already done")
+    add_limit_options(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("run-one", help="run one prepared run directory (what batch jobs call)")
@@ -51,15 +54,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    study = load_study(args.spec)
-    runs = study.runs()
+    runs = load_runs(args.spec, max_runs=args.max_runs, max_elements=args.max_elements, warn=False)
+    warnings = plausibility_warnings(runs)
+    for message in warnings:  # loud, on stderr, but not an error: a bare number is SI
+        print(f"WARNING: {message}", file=sys.stderr)
     if args.json:
         print(json.dumps([{**r.meta(), "spec": r.canonical()} for r in runs], indent=2))
         return 0
+    study = runs[0].spec
     print(f"{args.spec}: valid study {study.name!r}, backend {study.backend}, {len(runs)} run(s)")
     for run in runs:
         print(f"  {run.run_id}  {format_changes(run.changes, short_keys=False)}")
         print(f"      {run.model().describe()}")
+        estimate = limits.estimate_mesh(run.spec)
+        if estimate is not None and len(runs) <= 20:
+            print(f"      native mesh: {estimate.describe()}")
+    if warnings:
+        print(f"{len(warnings)} implausible value(s): see the warnings above", file=sys.stderr)
     return 0
 
 
@@ -68,30 +79,79 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_runs(spec_path: Path, backend: str | None = None) -> list[RunSpec]:
-    """Load a study and expand its sweep; ``backend`` overrides the spec's (giving new run ids)."""
+def add_limit_options(p: argparse.ArgumentParser) -> None:
+    """``--max-runs`` and ``--max-elements``: the overrides of the sweep and mesh size limits."""
+    p.add_argument(
+        "--max-runs", type=int, default=None, metavar="N",
+        help=f"refuse sweeps of more than N runs (default {limits.DEFAULT_MAX_RUNS})",
+    )
+    p.add_argument(
+        "--max-elements", type=int, default=None, metavar="N",
+        help=f"refuse native meshes of more than N tetrahedra, estimated before meshing (default {limits.DEFAULT_MAX_ELEMENTS})",
+    )
+
+
+def load_runs(
+    spec_path: Path,
+    backend: str | None = None,
+    *,
+    max_runs: int | None = None,
+    max_elements: int | None = None,
+    warn: bool = True,
+) -> list[RunSpec]:
+    """Load a study and expand its sweep; ``backend`` overrides the spec's (giving new run ids).
+
+    Refuses sweeps past ``max_runs`` runs and native meshes past ``max_elements`` tetrahedra
+    (:mod:`orchestrator.limits`); ``warn`` logs implausible values (bare numbers are SI).
+    """
     study = load_study(spec_path)
     if backend is not None:
         study = study.model_copy(update={"backend": backend})
-    return study.runs()
+    runs = study.runs(max_runs)
+    for run in runs:
+        limits.check_mesh_size(run.spec, max_elements, str(spec_path))
+        limits.check_field_outputs(run.spec, str(spec_path))
+    if warn:
+        for message in plausibility_warnings(runs):
+            log.warning("%s: %s", spec_path, message)
+    return runs
 
 
-def prepare_runs(spec_path: Path, runs_dir: Path | None, backend: str | None = None) -> tuple[RunStore, list[RunSpec], list[Run]]:
-    """Load a study, expand it and create its run directories."""
-    runs = load_runs(spec_path, backend)
+def plausibility_warnings(runs: list[RunSpec]) -> list[str]:
+    """Implausible values over every run of a study (each message once)."""
+    return list(dict.fromkeys(m for run in runs for m in limits.plausibility_warnings(run.spec)))
+
+
+def prepare_runs(
+    spec_path: Path, runs_dir: Path | None, backend: str | None = None, **limit_options: int | None
+) -> tuple[RunStore, list[RunSpec], list[Run]]:
+    """Load a study, expand it and create its run directories (``limit_options``: see :func:`load_runs`)."""
+    runs = load_runs(spec_path, backend, **limit_options)
     store = RunStore(runs_dir)
     return store, runs, [store.prepare(r) for r in runs]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    store, specs, runs = prepare_runs(args.spec, args.runs_dir, args.backend)
+    from .migrate import old_id_runs
+
+    specs = load_runs(args.spec, args.backend, max_runs=args.max_runs, max_elements=args.max_elements)
+    store = RunStore(args.runs_dir)
+    old = old_id_runs(store, specs)
+    if old:
+        raise StoreError(
+            f"{len(old)} run(s) of this study are stored under old run ids ({', '.join(p.name for p in old[:3])}"
+            f"{', ...' if len(old) > 3 else ''}) from an older octant (ids no longer hash descriptions, material"
+            " names or sources, and new spec fields change them)."
+            f" Re-key them first with: octant migrate-ids {old[0].parent.name}"
+            + (f" --runs-dir {args.runs_dir}" if args.runs_dir else "")
+            + " (otherwise every run would run again)"
+        )
+    runs = [store.prepare(r) for r in specs]
     if args.jobs < 1:
         raise StoreError("-j/--jobs must be at least 1")
-    try:
-        from ..executors.local import run_local
-    except ModuleNotFoundError:  # executors not installed: run in this process
-        run_local = None
-    if run_local is not None and args.jobs > 1:
+    from ..executors.local import run_local  # part of octant: an import error is a bug, never a silent fallback
+
+    if args.jobs > 1:
         report = run_local([r.path for r in runs], jobs=args.jobs, force=args.force)
         print(report.summary() if hasattr(report, "summary") else report)
         return 0 if report.ok else 1
@@ -127,11 +187,27 @@ def cmd_run_one(args: argparse.Namespace) -> int:
     if args.if_not_done and run.state == "done":
         print(f"{run.path}: already done")
         return 0
-    state = run_one(run.path, backend=args.backend, show_progress=sys.stderr.isatty(), if_not_done=args.if_not_done)
+    state = run_one(  # a bar on a TTY, plain log lines in batch logs
+        run.path, backend=args.backend, show_progress=True, if_not_done=args.if_not_done
+    )
     print(f"{run.path}: {state}")
     if state == "failed":
         print(f"error: {_error_of(run)} (log: {run.log_path})", file=sys.stderr)
     return 1 if state == "failed" else 0
+
+
+def _peak(values) -> float:
+    """The largest finite value (stress columns are NaN on steps where they are not evaluated)."""
+    import numpy as np
+
+    finite = values[np.isfinite(values)]
+    return float(finite.max()) if finite.size else float("nan")
+
+
+def _warnings(run: Run) -> list[str]:
+    from ..plausibility import run_warnings
+
+    return run_warnings(run) if run.state == "done" else []
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -145,6 +221,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             "path": str(run.path), "study": run.study, "run_id": run.run_id, "changes": run.changes,
             "status": status, "provenance": provenance, "final_scalars": last,
             "field_times_s": [t for t, _ in steps],
+        "warnings": _warnings(run),
         }, indent=2, default=str))
         return 0
     print(f"run {run.study}/{run.run_id}  [{status.get('state')}]  {run.path}")
@@ -154,14 +231,27 @@ def cmd_show(args: argparse.Namespace) -> int:
     if status.get("error"):
         print(f"  error: {status['error']}  (log: {run.log_path})")
     if provenance:
-        solver = provenance.get("solver", {})
-        print(f"  backend: {provenance.get('backend')} ({provenance.get('backend_reason')})")
-        print(f"  wall time: {provenance.get('wall_time_s')} s; steps: {solver.get('steps_accepted')}; dofs: {solver.get('dofs')}")
+        solver = provenance.get("solver") or {}
+        reason = provenance.get("backend_reason")
+        print(f"  backend: {provenance.get('backend') or 'unknown'}" + (f" ({reason})" if reason else ""))
+        facts = [  # an imported COMSOL run has no wall time or step counts: leave them out, never print None
+            f"{label}: {value}{unit}"
+            for label, value, unit in (
+                ("wall time", provenance.get("wall_time_s"), " s"),
+                ("steps", solver.get("steps_accepted"), ""),
+                ("dofs", solver.get("dofs"), ""),
+            )
+            if value is not None
+        ]
+        if facts:
+            print("  " + "; ".join(facts))
     if last:
         print(
             f"  final: t = {last['time_s'] / 3600:.4g} h, DOD = {last['dod']:.4f}, theta_surface_max = {last['theta_surface_max']:.4f},"
-            f" max von Mises over the run = {scalars['von_mises_max'].max() / 1e6:.4g} MPa"
+            f" max von Mises over the run = {_peak(scalars['von_mises_max']) / 1e6:.4g} MPa"
         )
     if steps:
         print(f"  fields: {len(steps)} frame(s) at t = " + ", ".join(f"{t / 3600:.4g} h" for t, _ in steps))
+    for text in _warnings(run):
+        print(f"  WARNING: {text}")
     return 0

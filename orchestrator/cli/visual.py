@@ -33,8 +33,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="dod=X|time=T",
         help="stored step nearest to a DOD or a time ('time=2 h', 'time=7200'); default: the last step",
     )
-    p.add_argument("--mirror", action="store_true", help="reflect across the 3 symmetry planes: the full sphere")
-    p.add_argument("--clip", action="store_true", help="cut the body open (with --mirror: a 7/8 cutaway)")
+    p.add_argument(
+        "--mirror", action="store_true", help="reflect across the 3 symmetry planes: the full sphere (cut open unless --no-clip)"
+    )
+    p.add_argument(
+        "--clip",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="cut the body open: with --mirror a 7/8 cutaway (the default there), else the octant cut along x = y",
+    )
     p.add_argument(
         "--all", action="store_true", help="one PNG per stored step, shared colour limits, into the run's images/"
     )
@@ -80,6 +87,58 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-3d", action="store_true", help="skip the 3D pictures (plots only; faster)")
     p.set_defaults(func=cmd_report)
 
+    p = sub.add_parser(
+        "figure",
+        help="one multi-panel figure in the paper's Fig. 5 layout (PNG, SVG or PDF)",
+        description="Rows are runs (e.g. Si and the alloy), columns are DODs grouped per field; each field has one"
+        " colour scale shared by every run and DOD of the figure, with its unit. Example: octant figure"
+        " si-vs-alloy --fields theta,volumetric_strain,von_mises --at dod=0.25,0.5,1 -o fig5.png",
+    )
+    p.add_argument("runs", nargs="+", help="study names (all their runs), run directories, run ids or id prefixes")
+    p.add_argument(
+        "--fields",
+        default="theta,volumetric_strain,von_mises",
+        help=f"comma-separated fields (default theta,volumetric_strain,von_mises; any of {', '.join(_RENDER_FIELDS)})",
+    )
+    p.add_argument(
+        "--at", default=None, metavar="dod=X,Y,...", help="DODs of the columns (default: every stored DOD)"
+    )
+    p.add_argument(
+        "--clim",
+        action="append",
+        metavar="FIELD=LO,HI",
+        help="colour limits of one field in SI units (Pa, -, mol/m^3); repeat per field",
+    )
+    p.add_argument(
+        "--view",
+        default="cutaway",
+        choices=("cutaway", "octant"),
+        help="cutaway: the mirrored sphere with its front octant removed (default); octant: the octant with cut faces",
+    )
+    p.add_argument("--panel-size", type=int, default=420, help="pixels per rendered panel (default 420)")
+    p.add_argument("--title", default=None, help="figure title (default: the studies and how to read the figure)")
+    p.add_argument(
+        "-o", "--output", type=Path, default=None, help="figure file; .png, .svg or .pdf (default <study dir>/figure.png)"
+    )
+    p.add_argument("--runs-dir", type=Path, default=None, help="run store folder")
+    p.set_defaults(func=cmd_figure)
+
+    p = sub.add_parser(
+        "paraview",
+        help="write a run's fields for ParaView: the full mirrored sphere, DOD as a field and as the time",
+        description="Write OUT/fields.pvd + OUT/fields/*.vtu: the octant mirrored to the full sphere (vectors and"
+        " tensors reflected), a point array 'dod', and the DOD (or the time in s) as the .pvd time value."
+        " Radial runs are swept into 3D.",
+    )
+    p.add_argument("run", help="run directory, run id or unique id prefix")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output folder (not the run directory)")
+    p.add_argument("--no-mirror", action="store_true", help="keep the octant (default: the full sphere)")
+    p.add_argument(
+        "--time-axis", default="dod", choices=("dod", "time"), help="the .pvd time value: DOD (default) or time [s]"
+    )
+    p.add_argument("--runs-dir", type=Path, default=None, help="run store folder")
+    p.set_defaults(func=cmd_paraview)
+
 
 def parse_at(text: str | None) -> dict[str, float]:
     """``dod=0.5`` -> {"dod": 0.5}; ``time=2 h`` / ``time=7200`` -> {"time": seconds}; None -> {}."""
@@ -112,18 +171,34 @@ def _size(text: str) -> tuple[int, int]:
     return width, height
 
 
+def _by_label(runs: list) -> list[RunResult]:
+    """A study's runs as results, ordered by their label (Si before Si8.5Sn0.5Sb), then id."""
+    return sorted((RunResult(run) for run in runs), key=lambda r: (r.label, r.run_id))
+
+
 def resolve_results(refs: list[str], runs_dir: Path | None) -> list[RunResult]:
-    """Run results for each reference: a run (path, id, prefix) or a study name (all its runs)."""
+    """Run results for each reference: a study name or a study folder (all its runs, by label), a
+    run directory, ``study/id``, a run id or a unique id prefix."""
     store = RunStore(runs_dir)
     results: list[RunResult] = []
     for ref in refs:
+        folder = Path(ref)
+        if folder.is_dir() and not (folder / "spec.yaml").exists():  # a study folder given as a path
+            runs = list(RunStore(folder.resolve().parent).iter_runs(folder.resolve().name))
+            if not runs:
+                raise RunNotFound(f"{folder} holds no runs (no <run id>/spec.yaml inside); give a study or a run")
+            results.extend(_by_label(runs))
+            continue
+        if ref in store.studies():
+            runs = list(store.iter_runs(ref))
+            if runs:
+                results.extend(_by_label(runs))
+                continue
         try:
             results.append(load_run(ref, runs_dir=runs_dir))
-        except RunNotFound:
-            runs = list(store.iter_runs(ref)) if ref in store.studies() else []
-            if not runs:
-                raise
-            results.extend(RunResult(run) for run in runs)
+        except RunNotFound as exc:
+            known = ", ".join(store.studies()) or "none"
+            raise RunNotFound(f"{exc}; studies in {store.root}: {known}") from None
     return results
 
 
@@ -183,4 +258,49 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     path = build_report(args.study, runs_dir=args.runs_dir, output=args.output, render_3d=not args.no_3d)
     print(path)
+    return 0
+
+
+def _dod_list(text: str) -> list[float]:
+    """``dod=0.25,0.5,1`` (or ``0.25,0.5,1``) -> [0.25, 0.5, 1.0]."""
+    body = text.split("=", 1)[1] if "=" in text else text
+    key = text.split("=", 1)[0].strip().lower() if "=" in text else "dod"
+    try:
+        values = [float(v) for v in body.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if key != "dod" or not values:
+        raise InvalidSelection(f"--at {text!r}: write dod=X,Y,... (e.g. dod=0.25,0.5,1)")
+    return values
+
+
+def cmd_figure(args: argparse.Namespace) -> int:
+    from ..figure import make_figure, parse_clims
+
+    results = resolve_results(args.runs, args.runs_dir)
+    fields = [f.strip() for f in args.fields.split(",") if f.strip()]
+    dods = _dod_list(args.at) if args.at else sorted({round(d, 6) for r in results for d in r.dods})
+    output = args.output or _default_plot_output(results, "figure")
+    summary = make_figure(
+        results,
+        fields,
+        dods,
+        output,
+        clims=parse_clims(args.clim or []),
+        view=args.view,
+        panel_px=args.panel_size,
+        title=args.title,
+    )
+    limits = "; ".join(f"{f} {lo:.4g}..{hi:.4g}" for f, (lo, hi) in summary.clims.items())
+    print(f"{summary.path}  ({len(summary.rows)} run(s) x DOD {', '.join(f'{d:g}' for d in summary.dods)}; limits {limits})")
+    return 0
+
+
+def cmd_paraview(args: argparse.Namespace) -> int:
+    from ..paraview import export_paraview
+
+    result = load_run(args.run, runs_dir=args.runs_dir)
+    pvd = export_paraview(result, args.output, mirror=not args.no_mirror, time_axis=args.time_axis)
+    what = "octant" if args.no_mirror else "full sphere"
+    print(f"{pvd}  ({what}, {len(result.steps)} step(s), time value = {args.time_axis})")
     return 0

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..claims import STALE_AFTER_S, break_if_dead, read_claim
-from ..errors import SubmissionError, raise_interrupted
+from ..errors import StoreError, SubmissionError, raise_interrupted
 from ..store import Run
 from ..labels import format_changes
 from .plan import plan_runs
@@ -225,7 +225,8 @@ def _label(run: Run) -> str:
     """``a=1, b=2`` from the run's swept values (short keys)."""
     try:
         changes = run.changes
-    except Exception:  # an unreadable run.json must not stop the executor
+    except (StoreError, TypeError, ValueError) as exc:  # an unreadable run.json must not stop the executor
+        log.warning("%s: no label for the progress line (%s)", run.path, exc)
         return ""
     return format_changes(changes) if changes else ""
 

@@ -11,6 +11,7 @@ A SLURM submission of study ``S`` lives in ``runs/S/.slurm/<submission id>/``::
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
 from dataclasses import asdict, dataclass, field
@@ -19,6 +20,8 @@ from typing import Any
 
 from ..errors import StoreError
 from ..store import atomic_write_text
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "SUBMISSIONS_DIRNAME",
@@ -126,7 +129,7 @@ class Submission:
 
 
 def list_submissions(study_dir: Path) -> list[Submission]:
-    """Readable submissions of a study, oldest first (unreadable records are skipped)."""
+    """Readable submissions of a study, oldest first (unreadable records are skipped with a warning)."""
     root = Path(study_dir) / SUBMISSIONS_DIRNAME
     if not root.is_dir():
         return []
@@ -134,6 +137,7 @@ def list_submissions(study_dir: Path) -> list[Submission]:
     for sub in sorted(p for p in root.iterdir() if (p / "submission.json").is_file()):
         try:
             out.append(Submission.load(sub))
-        except StoreError:
+        except StoreError as exc:  # one damaged record must not hide the others: report it and go on
+            log.warning("skipped an unreadable submission record: %s", exc)
             continue
     return out

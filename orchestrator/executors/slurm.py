@@ -132,11 +132,9 @@ ComsolScript = Callable[..., str]
 
 
 def comsol_script_factory() -> ComsolScript | None:
-    """``solvers.comsol.batch.comsol_batch_script`` if the COMSOL backend provides it, else None."""
-    try:
-        module = importlib.import_module("solvers.comsol.batch")
-    except ImportError:
-        return None
+    """``solvers.comsol.batch.comsol_batch_script`` (ships with octant and needs no COMSOL to import;
+    an ImportError there is a bug and propagates instead of silently dropping COMSOL batch scripts)."""
+    module = importlib.import_module("solvers.comsol.batch")
     return getattr(module, "comsol_batch_script", None)
 
 

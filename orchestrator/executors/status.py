@@ -73,7 +73,8 @@ def slurm_index(study_dir: Path) -> dict[str, SlurmRef]:
                 continue
             try:
                 run_dirs = read_manifest(Path(chunk.manifest))
-            except StoreError:
+            except StoreError as exc:  # status still lists the runs, without their SLURM job ids
+                log.warning("%s; the runs of job %s are shown without their SLURM job ids", exc, chunk.job_id)
                 continue
             for line, run_dir in enumerate(run_dirs):
                 task = chunk.task_job_id(line, pack) or chunk.job_id
@@ -152,6 +153,7 @@ def _add_scheduler_states(rows: Iterable[RunStatus]) -> None:
     for row in rows:
         if queue is not None and row.slurm_job in queue:
             row.scheduler_state = queue[row.slurm_job]
+            row.stale = False  # the scheduler still runs it, whatever the heartbeat says
         elif acct and row.slurm_job in acct:
             row.scheduler_state = acct[row.slurm_job]
         elif queue is not None:

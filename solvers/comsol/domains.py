@@ -174,6 +174,17 @@ def _material(value: Any, field: str) -> Any:
     return value
 
 
+def _farthest(p: np.ndarray, points: tuple, r: float) -> float:
+    """Largest distance from the origin of a sphere (centre ``p``) or of a bar's end disk at ``p``
+    (normal along the bar): sqrt((p.a)^2 + (|p - (p.a) a| + r)^2)."""
+    if len(points) == 1:
+        return float(np.linalg.norm(p) + r)
+    a = np.subtract(points[1], points[0])
+    a = a / np.linalg.norm(a)
+    along = float(p @ a)
+    return float(np.hypot(along, np.linalg.norm(p - along * a) + r))
+
+
 def _inclusion(inc: Any, k: int, radius_particle: float) -> Domain:
     field = f"model.inclusions[{k - 1}]"
     shape = str(_get(inc, "shape", default=""))
@@ -189,9 +200,9 @@ def _inclusion(inc: Any, k: int, radius_particle: float) -> Domain:
         if np.linalg.norm(np.subtract(points[1], points[0])) <= 0:
             raise UnsupportedModel(f"{field}: a bar needs start != end")
     for p in points:
-        if np.linalg.norm(p) + r > radius_particle * (1 + 1e-9):
+        if _farthest(np.asarray(p), points, r) > radius_particle * (1 + 1e-9):
             raise UnsupportedModel(
-                f"{field} reaches outside the particle (|point| + radius > R = {radius_particle:.4g} m);"
+                f"{field} reaches outside the particle (farther than R = {radius_particle:.4g} m from the centre);"
                 " inclusions must lie inside the sphere"
             )
         if min(p) < -r * (1 - 1e-9):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["SparsePattern", "assemble_matrix", "assemble_vector"]
+__all__ = ["BlockPattern", "SparsePattern", "assemble_matrix", "assemble_vector"]
 
 
 def assemble_matrix(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
@@ -58,3 +58,39 @@ class SparsePattern:
         """CSR matrix of the element blocks ``values`` (m, a, b) on this pattern."""
         data = np.bincount(self.slot, weights=values.ravel(), minlength=self.nnz)
         return sp.csr_matrix((data, self.indices, self.indptr), shape=self.shape)
+
+
+class BlockPattern:
+    """The node-pair sparsity of a vector-valued (``dim`` components per node) operator, with the
+    slot of every element node pair: repeated assembly is ``dim^2`` bincounts into block data and
+    one conversion of a block-CSR (BSR) matrix, no sort of the ``(m n_local dim)^2`` triplets.
+
+    ``conn`` (m, nl): node ids of each element; ``n_nodes``: number of nodes.
+    """
+
+    def __init__(self, conn: np.ndarray, n_nodes: int, dim: int):
+        m, nl = conn.shape
+        conn = np.asarray(conn, dtype=np.int64)
+        keys = (conn[:, :, None] * np.int64(n_nodes) + conn[:, None, :]).ravel()
+        uniq, slot = np.unique(keys, return_inverse=True)
+        self.slot = slot.reshape(m, nl, nl)
+        self.indices = (uniq % n_nodes).astype(np.int32)
+        self.indptr = np.searchsorted(uniq // n_nodes, np.arange(n_nodes + 1)).astype(np.int32)
+        self.nnzb = int(uniq.size)
+        self.n_nodes, self.dim = n_nodes, dim
+
+    def add(self, data: np.ndarray, elements: slice, blocks: np.ndarray) -> None:
+        """Add element blocks ``blocks`` (m', nl, nl, dim, dim) of ``elements`` into ``data`` (nnzb, dim, dim)."""
+        slot = self.slot[elements].ravel()
+        flat = blocks.reshape(slot.size, self.dim, self.dim)
+        for i in range(self.dim):
+            for j in range(self.dim):
+                data[:, i, j] += np.bincount(slot, weights=flat[:, i, j], minlength=self.nnzb)
+
+    def csr(self, data: np.ndarray, keep: np.ndarray | None = None) -> sp.csr_matrix:
+        """The assembled matrix (n_nodes dim square) as CSR; ``keep``: only these rows and columns."""
+        n = self.n_nodes * self.dim
+        matrix = sp.bsr_matrix((data, self.indices, self.indptr), shape=(n, n)).tocsr()
+        if keep is None:
+            return matrix
+        return matrix[keep][:, keep].tocsr()

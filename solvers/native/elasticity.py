@@ -1,6 +1,6 @@
 """Quasi-static linear elasticity with a swelling eigenstrain, P1 or P2 displacement.
 
-Strong form on the octant Omega_h, for a concentration field c (P1, given at the vertices):
+Strong form on the octant Omega_h, for a concentration field c:
 
     div sigma = 0,   sigma = C : (eps(u) - eps*),   eps(u) = (grad u + grad u^T) / 2,
     eps* = (Omega_v / 3) (c - c_ref) I        (isotropic swelling; Omega_v = partial molar volume),
@@ -19,9 +19,23 @@ d/dx_i = partial_i, the element stiffness block is
                           + mu delta_ij grad phi_a . grad phi_b,
 
 exact with the degree-2 rule on straight tetrahedra (gradients of P2 functions are linear). The
-load is linear in the vertex values of e_v: f = K_b L e_v with L[(a, i), k] = integral lambda_k
-d_i phi_a, assembled once. Hence each quasi-static solve is u = K^{-1} (K_b L e_v) with K
-factorised once (see :mod:`.linalg`).
+load is linear in the nodal values of e_v: f = L e_v, assembled once (K_b included). Hence each
+quasi-static solve is u = K^{-1} (L e_v) with K factorised once (see :mod:`.linalg`).
+
+The eigenstrain field e_v is given at the *field nodes*: the mesh vertices (e_v P1 on the
+elements), or, with ``refined`` (:mod:`.refine`), all P2 nodes, with e_v piecewise linear on the
+8 sub-tetrahedra of each element (the space of the refined transport). The load operator is
+exact for either: L[(a, i), n] = K_b sum over (sub-)elements s of integral_s N_n d_i phi_a.
+
+Stress recovery at the field nodes: the strain and stress of each element are evaluated at its
+field nodes and averaged with the weights of the field nodes' P1 hat functions (vol/4 per corner
+of each (sub-)element), so that sum_n w_n sigma_n = integral sigma dx exactly (the strain is
+linear on each element and e_v linear on each (sub-)element).
+
+Per-element materials (the hook for multi-material particles): ``youngs_modulus``,
+``poisson_ratio`` and ``eigen_scale`` may be arrays with one value per element; ``eigen_scale``
+multiplies the nodal field e_v inside each element (e.g. a per-domain Omega_d with
+e_v = c - c_ref). The element blocks, the load and the recovered stresses use them.
 
 Rollers are imposed by removing the constrained unknowns (node on x_i = 0 -> u_i fixed at 0); the
 remaining matrix is symmetric positive definite (the rollers remove the rigid motions).
@@ -37,60 +51,98 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from .assembly import assemble_matrix
+from .assembly import BlockPattern, assemble_matrix
 from .basis import barycentric_gradients, basis_gradients, gradient_coefficients, n_local
 from .linalg import SpdSolver, factorize
 from .mesh import OctantMesh
 from .quadrature import tetrahedron_rule
+from .refine import NODE_BARYCENTRIC, SUBTETS, RefinedMesh
 from .topology import p2_connectivity
 
 __all__ = ["ElasticityProblem", "lame_parameters"]
 
 log = logging.getLogger(__name__)
 
-_CHUNK = 8192  # elements per vectorised assembly block (bounds temporary memory)
+_CHUNK = 8192  # elements per vectorised block (bounds temporary memory)
 #: Voigt order of the symmetric tensor components: xx, yy, zz, yz, xz, xy.
 VOIGT: tuple[tuple[int, int], ...] = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))
 
 
-def lame_parameters(youngs_modulus: float, poisson_ratio: float) -> tuple[float, float, float]:
-    """(lambda, mu, K_b) [Pa] from E [Pa] and nu [-]."""
-    e, nu = float(youngs_modulus), float(poisson_ratio)
-    if not (-1.0 < nu < 0.5) or e <= 0:
+def lame_parameters(youngs_modulus, poisson_ratio):
+    """(lambda, mu, K_b) [Pa] from E [Pa] and nu [-] (floats, or arrays of per-element values)."""
+    e, nu = np.asarray(youngs_modulus, dtype=float), np.asarray(poisson_ratio, dtype=float)
+    if not (np.all(-1.0 < nu) and np.all(nu < 0.5)) or not np.all(e > 0):
         raise ValueError(f"need E > 0 and -1 < nu < 0.5, got E = {e} Pa, nu = {nu}")
     lam = e * nu / ((1.0 + nu) * (1.0 - 2.0 * nu))
     mu = e / (2.0 * (1.0 + nu))
-    return lam, mu, e / (3.0 * (1.0 - 2.0 * nu))
+    bulk = e / (3.0 * (1.0 - 2.0 * nu))
+    if e.ndim == 0 and nu.ndim == 0:
+        return float(lam), float(mu), float(bulk)
+    return lam, mu, bulk
+
+
+def _subtet_load_reference() -> np.ndarray:
+    """R[v, a, k, n] (3, 10, 4, 10): integral over the 8 children of variant v of N_n times the
+    coefficient of grad lambda_k in grad phi_a, per unit parent volume (degree-2 rule per child)."""
+    rule = tetrahedron_rule(2)
+    ref = np.zeros((3, 10, 4, 10))
+    for v in range(3):
+        for child in SUBTETS[v]:  # 8 children x 4 points: reference data, not mesh entities
+            corners = NODE_BARYCENTRIC[child]  # (4, 4) parent-barycentric coordinates
+            for xi, w in zip(rule.lambdas, rule.weights):
+                coef = gradient_coefficients(2, xi @ corners)  # (10, 4)
+                for j, node in enumerate(child):
+                    ref[v, :, :, node] += (w / 8.0) * xi[j] * coef
+    return ref
+
+
+def _per_element(value, m: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(value, dtype=float), (m,))
 
 
 class ElasticityProblem:
-    """Assembled elasticity on an octant mesh, factorised once; solves for any vertex field e_v.
+    """Assembled elasticity on an octant mesh, factorised once; solves for any nodal field e_v.
 
     Parameters
     ----------
     mesh: the octant mesh.
-    youngs_modulus: E [Pa].  poisson_ratio: nu [-].
+    youngs_modulus: E [Pa], a float or one value per element.
+    poisson_ratio: nu [-], a float or one value per element.
     order: displacement order (1 or 2).
-    linear_solver: ``auto`` | ``cholmod`` | ``superlu`` | ``amg``.
+    linear_solver: ``auto`` | ``cholmod`` | ``pardiso`` | ``superlu`` | ``amg``.
+    refined: the 8x split of ``mesh`` (:func:`.refine.refine_octant_mesh`): e_v is then given at
+        all P2 nodes (order 2 only); default: at the vertices.
+    eigen_scale: per-element factor of e_v (default 1).
+    factor: a reusable factorisation of this mesh's reduced stiffness (see :mod:`.linalg`).
     """
 
     def __init__(
         self,
         mesh: OctantMesh,
-        youngs_modulus: float,
-        poisson_ratio: float,
+        youngs_modulus,
+        poisson_ratio,
         *,
         order: int = 2,
         linear_solver: str = "auto",
+        refined: RefinedMesh | None = None,
+        eigen_scale=None,
+        factor: SpdSolver | None = None,
     ):
         self.mesh = mesh
         self.order = order
-        self.lam, self.mu, self.bulk = lame_parameters(youngs_modulus, poisson_ratio)
-        nl = n_local(order)
+        if refined is not None and order != 2:
+            raise ValueError("a refined (P2-node) eigenstrain field needs displacement order 2")
+        m = mesh.n_tets
+        lam, mu, bulk = lame_parameters(youngs_modulus, poisson_ratio)
+        self.lam, self.mu, self.bulk = lam, mu, bulk  # floats when uniform
+        self.lam_e, self.mu_e, self.bulk_e = (_per_element(x, m) for x in (lam, mu, bulk))
+        self.scale_e = _per_element(1.0 if eigen_scale is None else eigen_scale, m)
+        #: per-element materials: the eigen field of the solves is x with e_v,T = eigen_scale_T x
+        self.per_element = np.ndim(lam) > 0 or eigen_scale is not None
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         if order == 2:
-            self.conn, edges = p2_connectivity(mesh.tets, mesh.n_points)
+            self.conn, edges = (refined.conn, refined.edges) if refined else p2_connectivity(mesh.tets, mesh.n_points)
             mid = 0.5 * (mesh.points[edges[:, 0]] + mesh.points[edges[:, 1]])
             self.nodes = np.vstack([mesh.points, mid])
         else:
@@ -99,18 +151,18 @@ class ElasticityProblem:
         self.n_nodes = int(self.nodes.shape[0])
         self.n_dofs = 3 * self.n_nodes
         self.grad_lambda, self.vol = barycentric_gradients(mesh.points, mesh.tets)
-        dofs = (3 * self.conn[:, :, None] + np.arange(3)[None, None, :]).reshape(-1, 3 * nl)
-        self.stiffness = self._assemble_stiffness(dofs)
-        self.load_operator = self._assemble_load(dofs)
-        self.strain_operator = self._assemble_vertex_strain()
-        timings["assembly"] = time.perf_counter() - t0
-
+        self._setup_field(refined)
         tol = 1e-6 * mesh.radius
         fixed = np.abs(self.nodes) <= tol  # (n_nodes, 3): node on x_i = 0 -> u_i = 0
         self.free = np.flatnonzero(~fixed.ravel())
-        k_ff = self.stiffness[self.free][:, self.free]
+        k_ff = self._assemble_stiffness()
+        self.load_operator = self._assemble_load()
+        timings["assembly"] = time.perf_counter() - t0
         t1 = time.perf_counter()
-        self.solver: SpdSolver = factorize(k_ff, linear_solver, near_nullspace=self._rigid_modes()[self.free])
+        if factor is None:
+            factor = factorize(k_ff, linear_solver, near_nullspace=self._rigid_modes()[self.free])
+        self.solver: SpdSolver = factor
+        self.stiffness_free = k_ff
         timings["factorisation"] = time.perf_counter() - t1
         self.timings = timings
         log.info(
@@ -122,14 +174,44 @@ class ElasticityProblem:
             timings["factorisation"],
         )
 
+    # -- field nodes and recovery weights ---------------------------------------------------------
+    def _setup_field(self, refined: RefinedMesh | None) -> None:
+        """Field nodes (vertices or P2 nodes), their local positions and P1-hat recovery weights."""
+        mesh = self.mesh
+        if refined is None:
+            self.field_local = np.eye(4)
+            self.field_conn = np.asarray(mesh.tets, dtype=np.int64)
+            weights = np.repeat(self.vol[:, None] / 4.0, 4, axis=1)
+            self.n_field = mesh.n_points
+            self.variant = None
+        else:
+            self.field_local = NODE_BARYCENTRIC
+            self.field_conn = self.conn
+            counts = np.stack([np.bincount(SUBTETS[v].ravel(), minlength=10) for v in range(3)])
+            weights = self.vol[:, None] / 32.0 * counts[refined.variant]  # vol/8 per child, /4 per corner
+            self.n_field = self.n_nodes
+            self.variant = refined.variant
+        total = np.bincount(self.field_conn.ravel(), weights=weights.ravel(), minlength=self.n_field)
+        self.field_weights = total  # integral of each field node's P1 hat function [m^3]
+        m, p = self.field_conn.shape
+        self._scatter = sp.csc_matrix(
+            ((weights / total[self.field_conn]).ravel(), (self.field_conn.ravel(), np.arange(m * p))),
+            shape=(self.n_field, m * p),
+        )
+        # grad phi_a at the field nodes: coefficients of grad lambda_k, (n_field_local * 4, nl)
+        coef = np.stack([gradient_coefficients(self.order, x) for x in self.field_local])  # (p, nl, 4)
+        self._node_coef = coef.transpose(0, 2, 1).reshape(-1, coef.shape[1])
+
     # -- assembly ---------------------------------------------------------------------------------
-    def _assemble_stiffness(self, dofs: np.ndarray) -> sp.csr_matrix:
-        """K from reference tensors: with grad phi_a = sum_k C_q[a, k] grad lambda_k at point q,
+    def _assemble_stiffness(self) -> sp.csr_matrix:
+        """K restricted to the free unknowns, from reference tensors: with grad phi_a = sum_k
+        C_q[a, k] grad lambda_k at point q,
 
             integral d_i phi_a d_j phi_b = |T| sum_{k,l} M[k, l, a, b] d_i lambda_k d_j lambda_l,
             M[k, l, a, b] = sum_q w_q C_q[a, k] C_q[b, l]   (element independent),
 
-        so the per-element work is one (9 m x 16) @ (16 x n_local^2) matrix product.
+        so the per-element work is one (9 m x 16) @ (16 x n_local^2) matrix product; the blocks
+        are summed on a precomputed 3x3-block pattern (:class:`.assembly.BlockPattern`).
         """
         rule = tetrahedron_rule(2 * (self.order - 1))
         nl = n_local(self.order)
@@ -138,7 +220,9 @@ class ElasticityProblem:
             coef = gradient_coefficients(self.order, lam_q)
             ref += w_q * np.einsum("ak,bl->klab", coef, coef)
         ref = ref.reshape(16, nl * nl)
-        total = sp.csr_matrix((self.n_dofs, self.n_dofs))
+        pattern = BlockPattern(self.conn, self.n_nodes, 3)
+        data = np.zeros((pattern.nnzb, 3, 3))
+        self._stiffness_blocks = (pattern, data)
         for lo in range(0, self.mesh.n_tets, _CHUNK):
             sl = slice(lo, lo + _CHUNK)
             gl, vol = self.grad_lambda[sl], self.vol[sl]
@@ -146,43 +230,36 @@ class ElasticityProblem:
             # g2[m, i, j, k, l] = d_i lambda_k d_j lambda_l
             g2 = np.einsum("mki,mlj->mijkl", gl, gl).reshape(m * 9, 16)
             s = (g2 @ ref).reshape(m, 3, 3, nl, nl) * vol[:, None, None, None, None]  # s[m,i,j,a,b]
-            ke = self.lam * s + self.mu * s.transpose(0, 2, 1, 3, 4)
-            ke[:, [0, 1, 2], [0, 1, 2]] += self.mu * np.trace(s, axis1=1, axis2=2)[:, None]
-            ke = ke.transpose(0, 3, 1, 4, 2)  # (m, a, i, b, j)
-            d = dofs[sl]
-            total = total + assemble_matrix(d, d, ke.reshape(m, 3 * nl, 3 * nl), (self.n_dofs, self.n_dofs))
-        return total.tocsr()
+            lam, mu = self.lam_e[sl, None, None, None, None], self.mu_e[sl, None, None, None, None]
+            ke = lam * s + mu * s.transpose(0, 2, 1, 3, 4)
+            ke[:, [0, 1, 2], [0, 1, 2]] += mu[:, 0] * np.trace(s, axis1=1, axis2=2)[:, None]
+            pattern.add(data, sl, ke.transpose(0, 3, 4, 1, 2))  # (m, a, b, i, j)
+        return pattern.csr(data, self.free)
 
-    def _assemble_load(self, dofs: np.ndarray) -> sp.csr_matrix:
-        """L (n_dofs, n_vertices) with L[(a, i), k] = integral lambda_k d_i phi_a."""
-        rule = tetrahedron_rule(self.order)
-        nl = n_local(self.order)
-        le = np.zeros((self.mesh.n_tets, nl, 3, 4))
-        for lam_q, w_q in zip(rule.lambdas, rule.weights):
-            g = basis_gradients(self.order, lam_q, self.grad_lambda)
-            le += (w_q * self.vol)[:, None, None, None] * g[:, :, :, None] * lam_q[None, None, None, :]
-        return assemble_matrix(dofs, self.mesh.tets, le.reshape(-1, 3 * nl, 4), (self.n_dofs, self.mesh.n_points))
+    @property
+    def stiffness(self) -> sp.csr_matrix:
+        """The full stiffness matrix K (n_dofs, n_dofs), rollers not applied (diagnostics)."""
+        pattern, data = self._stiffness_blocks
+        return pattern.csr(data)
 
-    def _assemble_vertex_strain(self) -> sp.csr_matrix:
-        """S (6 n_vertices, n_dofs): volume-weighted average over the elements around each vertex
-        of the strain at that corner (Voigt xx, yy, zz, yz, xz, xy; tensor, not engineering, shear)."""
-        mesh = self.mesh
+    def _assemble_load(self) -> sp.csr_matrix:
+        """L (n_dofs, n_field) with L[(a, i), n] = K_b s_e integral N_n d_i phi_a (N_n: field hat)."""
         nl = n_local(self.order)
-        weight_sum = np.bincount(mesh.tets.ravel(), weights=np.repeat(self.vol, 4), minlength=mesh.n_points)
-        rows, cols, vals = [], [], []
-        for k in range(4):  # element corners
-            g = basis_gradients(self.order, np.eye(4)[k], self.grad_lambda)  # (m, nl, 3)
-            vertex = mesh.tets[:, k]
-            w = self.vol / weight_sum[vertex]  # (m,)
-            for comp, (i, j) in enumerate(VOIGT):
-                row = np.broadcast_to((6 * vertex + comp)[:, None], (mesh.n_tets, nl))
-                rows += [row, row]
-                cols += [3 * self.conn + i, 3 * self.conn + j]
-                vals += [0.5 * w[:, None] * g[:, :, j], 0.5 * w[:, None] * g[:, :, i]]
-        data = np.concatenate([v.ravel() for v in vals])
-        r = np.concatenate([x.ravel() for x in rows])
-        c = np.concatenate([x.ravel() for x in cols])
-        return sp.coo_matrix((data, (r, c)), shape=(6 * mesh.n_points, self.n_dofs)).tocsr()
+        dofs = (3 * self.conn[:, :, None] + np.arange(3)[None, None, :]).reshape(-1, 3 * nl)
+        factor = self.vol * self.bulk_e * self.scale_e
+        if self.variant is None:
+            rule = tetrahedron_rule(self.order)
+            le = np.zeros((self.mesh.n_tets, nl, 3, 4))
+            for lam_q, w_q in zip(rule.lambdas, rule.weights):
+                g = basis_gradients(self.order, lam_q, self.grad_lambda)
+                le += (w_q * factor)[:, None, None, None] * g[:, :, :, None] * lam_q[None, None, None, :]
+            return assemble_matrix(dofs, self.field_conn, le.reshape(-1, 3 * nl, 4), (self.n_dofs, self.n_field))
+        ref = _subtet_load_reference()  # (3, 10, 4, 10)
+        le = np.empty((self.mesh.n_tets, nl, 3, 10))
+        for v in range(3):
+            sel = np.flatnonzero(self.variant == v)
+            le[sel] = np.einsum("akn,mki->main", ref[v], self.grad_lambda[sel]) * factor[sel, None, None, None]
+        return assemble_matrix(dofs, self.field_conn, le.reshape(-1, 3 * nl, 10), (self.n_dofs, self.n_field))
 
     def _rigid_modes(self) -> np.ndarray:
         """The 6 rigid-body modes (n_dofs, 6): translations and infinitesimal rotations."""
@@ -197,29 +274,76 @@ class ElasticityProblem:
 
     # -- solves -----------------------------------------------------------------------------------
     def displacements(self, eigen_volumetric: np.ndarray) -> np.ndarray:
-        """Unknown vectors (n_dofs, k) for k vertex fields e_v (n_vertices, k), in one multi-RHS solve."""
-        rhs = self.bulk * (self.load_operator @ eigen_volumetric)
+        """Unknown vectors (n_dofs, k) for k nodal fields e_v (n_field, k), in one multi-RHS solve."""
+        rhs = self.load_operator @ eigen_volumetric
         u = np.zeros((self.n_dofs, eigen_volumetric.shape[1]))
         u[self.free] = self.solver(rhs[self.free]).reshape(self.free.size, -1)
         return u
 
     def displacement(self, eigen_volumetric: np.ndarray) -> np.ndarray:
-        """Displacement (n_nodes, 3) [m] for the vertex field e_v = Omega (c - c_ref) (n_vertices,)."""
+        """Displacement (n_nodes, 3) [m] for the nodal field e_v = Omega (c - c_ref) (n_field,)."""
         return self.displacements(np.asarray(eigen_volumetric, dtype=float)[:, None])[:, 0].reshape(-1, 3)
 
+    # -- recovery ---------------------------------------------------------------------------------
+    def nodal_fields(self, displacement: np.ndarray, eigen_volumetric: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(strain, stress) at the field nodes (Voigt, tensor shear): (n_field, 6) for one state
+        (displacement (n_nodes, 3) or (n_dofs,), e_v (n_field,)), (n_field, 6, k) for unknown
+        vectors (n_dofs, k) with e_v (n_field, k)."""
+        single = displacement.ndim == 1 or (displacement.ndim == 2 and displacement.shape == (self.n_nodes, 3))
+        u = np.asarray(displacement, dtype=float).reshape(self.n_nodes, 3, -1)
+        ev = np.asarray(eigen_volumetric, dtype=float).reshape(self.n_field, -1)
+        k = u.shape[2]
+        strain = np.zeros((self.n_field, 6, k))
+        stress = np.zeros((self.n_field, 6, k))
+        p = self.field_local.shape[0]
+        for lo in range(0, self.mesh.n_tets, max(1, _CHUNK * 16 // (p * k))):
+            sl = slice(lo, lo + max(1, _CHUNK * 16 // (p * k)))
+            self._recover_chunk(sl, u, ev, strain, stress)
+        return (strain[:, :, 0], stress[:, :, 0]) if single else (strain, stress)
+
+    def _recover_chunk(self, sl: slice, u: np.ndarray, ev: np.ndarray, strain: np.ndarray, stress: np.ndarray) -> None:
+        """Add the weighted element-node strains and stresses of elements ``sl`` (see module doc)."""
+        ue = u[self.conn[sl]]  # (m, nl, 3, k)
+        m, nl, _, k = ue.shape
+        p = self.field_local.shape[0]
+        b = np.matmul(self._node_coef, ue.reshape(m, nl, 3 * k)).reshape(m, p, 4, 3, k)
+        grad = np.einsum("mld,mplik->mpdik", self.grad_lambda[sl], b)  # d_d u_i at the field nodes
+        eps = np.empty((m, p, 6, k))
+        for comp, (i, j) in enumerate(VOIGT):
+            eps[:, :, comp] = 0.5 * (grad[:, :, j, i] + grad[:, :, i, j])
+        glob = self.field_conn[sl]  # (m, p)
+        trace = eps[:, :, :3].sum(axis=2)  # (m, p, k)
+        mu, lam = self.mu_e[sl, None, None, None], self.lam_e[sl, None, None]
+        sig = 2.0 * mu * eps
+        iso = lam * trace - (self.bulk_e[sl] * self.scale_e[sl])[:, None, None] * ev[glob]
+        sig[:, :, :3] += iso[:, :, None, :]
+        scatter = self._scatter[:, sl.start * p : sl.start * p + m * p]
+        strain += (scatter @ eps.reshape(m * p, 6 * k)).reshape(self.n_field, 6, k)
+        stress += (scatter @ sig.reshape(m * p, 6 * k)).reshape(self.n_field, 6, k)
+
+    def vertex_stress_of(self, u: np.ndarray, eigen_field: np.ndarray) -> np.ndarray:
+        """Nodal stresses [Pa] (n, 6) or (n, 6, k) from unknown vectors ``u`` (n_dofs,) / (n_dofs, k)
+        and the eigen fields (n,) / (n, k); one material or per-element materials."""
+        u = np.asarray(u, dtype=float)
+        if u.ndim == 1:
+            return self.nodal_fields(u, np.asarray(eigen_field, dtype=float))[1]
+        return self.nodal_fields(u, eigen_field)[1]
+
     def vertex_strain(self, displacement: np.ndarray) -> np.ndarray:
-        """Total strain (n_vertices, 6) (Voigt, tensor shear) recovered at the vertices from the
-        displacement (n_nodes, 3); for unknown vectors (n_dofs, k) it returns (n_vertices, 6, k)."""
-        if displacement.ndim == 2 and displacement.shape[1] == 3 and displacement.shape[0] == self.n_nodes:
-            return (self.strain_operator @ displacement.ravel()).reshape(-1, 6)
-        return (self.strain_operator @ displacement).reshape(-1, 6, displacement.shape[1])
+        """Total strain at the field nodes (see :meth:`nodal_fields`), (n, 6) or (n, 6, k)."""
+        if displacement.ndim == 2 and displacement.shape == (self.n_nodes, 3):
+            zeros = np.zeros(self.n_field)
+        else:
+            zeros = np.zeros((self.n_field, np.asarray(displacement).reshape(self.n_dofs, -1).shape[1]))
+        return self.nodal_fields(displacement, zeros)[0]
 
     def vertex_stress(self, strain: np.ndarray, eigen_volumetric: np.ndarray) -> np.ndarray:
-        """Stress [Pa] = C (strain - e_v/3 I) at the vertices (Voigt xx, yy, zz, yz, xz, xy).
-
-        ``strain`` (n, 6) with ``eigen_volumetric`` (n,), or (n, 6, k) with (n, k).
-        """
+        """Stress [Pa] = C (strain - e_v/3 I) at the field nodes for a uniform material
+        (Voigt xx, yy, zz, yz, xz, xy); ``strain`` (n, 6) with ``eigen_volumetric`` (n,), or
+        (n, 6, k) with (n, k). Per-element materials: use :meth:`nodal_fields`."""
+        if np.ndim(self.mu) or np.ndim(self.lam) or np.ptp(self.scale_e) > 0:
+            raise ValueError("vertex_stress needs a uniform material; use nodal_fields(u, e_v)")
         trace = strain[:, :3].sum(axis=1)
         stress = 2.0 * self.mu * strain
-        stress[:, :3] += (self.lam * trace - self.bulk * eigen_volumetric)[:, None]
+        stress[:, :3] += (self.lam * trace - self.bulk * self.scale_e[0] * eigen_volumetric)[:, None]
         return stress

@@ -56,10 +56,20 @@ def max_principal(stress: np.ndarray) -> np.ndarray:
 
 
 class NativePost:
-    """Scalars and field frames of the native solver for one model, mesh and elasticity system."""
+    """Scalars and field frames of the native solver for one model, mesh and elasticity system.
+
+    ``mesh`` is the mesh of the concentration field (the octant mesh, or its 8x split when the
+    transport lives on the P2 node set); fields are written on it.
+    """
 
     def __init__(
-        self, model: LithiationModel, mesh: OctantMesh, integral_weights: np.ndarray, elasticity: ElasticityProblem
+        self,
+        model: LithiationModel,
+        mesh: OctantMesh,
+        integral_weights: np.ndarray,
+        elasticity: ElasticityProblem,
+        *,
+        domain: np.ndarray | None = None,
     ):
         self.model = model
         self.mesh = mesh
@@ -69,21 +79,42 @@ class NativePost:
         self.omega = model.material.partial_molar_volume
         self._last: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
         self.stresses_free = False  # each evaluation is a back-substitution: sampled at a cadence
+        self.theta_min = math.inf
+        self._domain_setup(domain)
+
+    def _domain_setup(self, domain: np.ndarray | None) -> None:
+        """Per-domain quantities: the Li the particle can take from c0 (sum_d V_d,h (c_max,d - c0)), the
+        vertex c_max (volume-weighted over the elements around a vertex) and the cell array ``domain``."""
+        materials = self.model.domain_materials
+        self.domain = np.zeros(self.mesh.n_tets, dtype=np.int64) if domain is None else np.asarray(domain, dtype=np.int64)
+        self.domain_volumes = np.bincount(self.domain, weights=self.mesh.volumes, minlength=len(materials))
+        self.domain_volumes *= self.volume / self.domain_volumes.sum()  # exactly 1^T M 1
+        self.insertable = float(sum((m.c_max - self.model.c0) * v for m, v in zip(materials, self.domain_volumes)))
+        c_max_e = np.array([m.c_max for m in materials])[self.domain]
+        tets, vol = self.mesh.tets.ravel(), np.repeat(self.mesh.volumes, 4)
+        self.vertex_c_max = np.bincount(tets, weights=vol * np.repeat(c_max_e, 4), minlength=self.mesh.n_points) / np.bincount(
+            tets, weights=vol, minlength=self.mesh.n_points
+        )
+        self.c_max_total = float(sum(m.c_max * v for m, v in zip(materials, self.domain_volumes)))
+
+    def _eigen_field(self, c: np.ndarray) -> np.ndarray:
+        """The eigen field of the elasticity solves: Omega (c - c_ref), or c - c_ref with per-element Omega."""
+        x = c - self.model.c_ref
+        return x if self.elasticity.per_element else self.omega * x
 
     def dod(self, c: np.ndarray) -> float:
-        """Depth of discharge [-] of the vertex concentrations ``c`` [mol/m^3]."""
-        m = self.model
-        return (float(self.weights @ c) - m.c0 * self.volume) / ((m.c_max - m.c0) * self.volume)
+        """Depth of discharge [-] of the vertex concentrations ``c`` [mol/m^3]:
+        integral (c - c0) dx / sum_d V_d (c_max,d - c0)."""
+        return (float(self.weights @ c) - self.model.c0 * self.volume) / self.insertable
 
     def mechanics(self, c: np.ndarray) -> dict[str, np.ndarray]:
         """Displacement, strain and stress at the vertices for ``c`` (cached for the last state)."""
         if self._last is not None and np.array_equal(self._last[0], c):
             return self._last[1]
         el = self.elasticity
-        ev = self.omega * (c - self.model.c_ref)
+        ev = self._eigen_field(c)
         u = el.displacement(ev)
-        strain = el.vertex_strain(u)
-        stress = el.vertex_stress(strain, ev)
+        strain, stress = el.nodal_fields(u, ev)
         out = {
             "displacement": u[: self.mesh.n_points],
             "strain": strain,
@@ -99,21 +130,20 @@ class NativePost:
         one multi-right-hand-side solve with the stored factorisation."""
         el = self.elasticity
         cs = np.column_stack(states)
-        ev = self.omega * (cs - self.model.c_ref)
-        strain = el.vertex_strain(el.displacements(ev))  # (n, 6, k)
-        stress = el.vertex_stress(strain, ev)
+        ev = self._eigen_field(cs)
+        _, stress = el.nodal_fields(el.displacements(ev), ev)  # (n, 6, k)
         hydro = stress[:, :3].sum(axis=1) / 3.0
         return np.column_stack([von_mises(stress).max(axis=0), hydro.min(axis=0), hydro.max(axis=0)])
 
     def base_row(self, t: float, c: np.ndarray) -> dict[str, float]:
         """One row of :data:`solvers.api.SCALAR_COLUMNS` at ``t`` [s] with NaN stress extrema."""
-        c_max = self.model.c_max
+        sphere, center = self.mesh.sphere_vertices, self.mesh.center
         return {
             "time_s": float(t),
             "dod": self.dod(c),
-            "theta_mean": float(self.weights @ c) / (c_max * self.volume),
-            "theta_surface_max": float(c[self.mesh.sphere_vertices].max()) / c_max,
-            "theta_center": float(c[self.mesh.center]) / c_max,
+            "theta_mean": float(self.weights @ c) / self.c_max_total,
+            "theta_surface_max": float((c[sphere] / self.vertex_c_max[sphere]).max()),
+            "theta_center": float(c[center] / self.vertex_c_max[center]),
             "von_mises_max": math.nan,
             "hydrostatic_min": math.nan,
             "hydrostatic_max": math.nan,
@@ -121,7 +151,9 @@ class NativePost:
         }
 
     def accept(self, t: float, c: np.ndarray, dt: float) -> None:
-        """Mechanics hook of the time loop (linear elasticity keeps no history: nothing to do)."""
+        """Mechanics hook of the time loop, called with every accepted state (linear elasticity
+        keeps no history); records the smallest theta reached (``theta_min``, undershoot check)."""
+        self.theta_min = min(self.theta_min, float((c / self.vertex_c_max).min()))
 
     def frame(self, t: float, c: np.ndarray) -> FieldFrame:
         """All point fields of :data:`solvers.api.FIELD_UNITS` at the mesh vertices."""
@@ -132,9 +164,10 @@ class NativePost:
             dod=self.dod(c),
             points=self.mesh.points,
             cells={"tetra": self.mesh.tets},
+            cell_data={"domain": [self.domain.copy()]} if len(self.model.domain_materials) > 1 else {},
             point_data={
                 "c": c,
-                "theta": c / self.model.c_max,
+                "theta": c / self.vertex_c_max,
                 "displacement": mech["displacement"].copy(),
                 "stress": mech["stress"].copy(),
                 "von_mises": mech["von_mises"].copy(),

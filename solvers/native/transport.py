@@ -18,6 +18,10 @@ Matrices and vectors (vectorised over elements T):
                            + (grad phi_i . g_T) |T| sum_q w_q D'(theta_q) lambda_k(x_q) / c_max ],
   D' = dD/dtheta from the law (exact).
 
+Several materials (inclusions): ``domains`` gives each element its domain d; the law D_d is evaluated at
+theta = c / c_max,d of that domain, and dD/dc = D_d'(theta) / c_max,d (one vectorised evaluation per
+domain). c stays one continuous P1 field across the interfaces.
+
 Conservation: sum_i phi_i = 1, so the diffusion rows sum to zero and d/dt (1^T M c) = J A_h
 exactly; with V_h = 1^T M 1 and J = i_m rho V_h / (F A_h) the DOD reaches 1 exactly at
 capacity / i_m (BDF is exact for linear functions of time).
@@ -30,6 +34,7 @@ The Newton matrix a0 M - dF/dc of the stepper is assembled directly on the share
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -53,17 +58,33 @@ class OctantTransport:
     Parameters
     ----------
     mesh: the octant mesh.
-    law: D(theta) [m^2/s] with an exact ``derivative``.
-    c_max: maximum concentration [mol/m^3] (theta = c / c_max; also the scale of c).
+    law: D(theta) [m^2/s] with an exact ``derivative``; or one law per domain (with ``domain``).
+    c_max: maximum concentration [mol/m^3] (theta = c / c_max; also the scale of c); or one per domain.
     flux: inward surface flux J [mol/m^2/s] on the sphere faces.
     quadrature_degree: degree of the rule for integral_T D(theta_h) (2: 4 points, 5: 14 points).
+    domains: (m,) domain index of every element (several materials); None: one material.
     """
 
-    def __init__(self, mesh: OctantMesh, law: DiffusivityLaw, c_max: float, flux: float, *, quadrature_degree: int = 2):
+    def __init__(
+        self,
+        mesh: OctantMesh,
+        law: DiffusivityLaw | Sequence[DiffusivityLaw],
+        c_max: float | Sequence[float],
+        flux: float,
+        *,
+        quadrature_degree: int = 2,
+        domains: np.ndarray | None = None,
+    ):
         self.mesh = mesh
-        self.law = law
-        self.c_max = float(c_max)
-        self.scale = float(c_max)
+        laws = list(law) if isinstance(law, (list, tuple)) else [law]
+        c_maxes = [float(v) for v in np.atleast_1d(c_max)]
+        if len(laws) != len(c_maxes):
+            raise ValueError(f"{len(laws)} diffusivity laws but {len(c_maxes)} c_max values")
+        self.law = laws[0]
+        self.c_max = c_maxes[0]
+        self.scale = max(c_maxes)
+        dom = np.zeros(mesh.n_tets, dtype=np.int64) if domains is None else np.asarray(domains, dtype=np.int64)
+        self._groups = [(lw, cm, np.flatnonzero(dom == d)) for d, (lw, cm) in enumerate(zip(laws, c_maxes))]
         self.flux = float(flux)
         self.tets = np.asarray(mesh.tets, dtype=np.int64)
         self.grads, self.vol = barycentric_gradients(mesh.points, self.tets)
@@ -92,15 +113,26 @@ class OctantTransport:
         if self._cache_y is not None and np.array_equal(y, self._cache_y):
             return self._cache
         ce = y[self.tets]  # (m, 4)
-        theta_q = (ce @ self.rule.lambdas.T) / self.c_max  # (m, nq)
-        d = np.asarray(self.law(theta_q), dtype=float)
-        dprime = np.asarray(self.law.derivative(theta_q), dtype=float)
+        d, dprime = self._coefficients(ce @ self.rule.lambdas.T)  # (m, nq): D and dD/dc
         dbar = self.vol * (d @ self.rule.weights)
-        ddbar = self.vol[:, None] * ((dprime * self.rule.weights[None, :]) @ self.rule.lambdas) / self.c_max
+        ddbar = self.vol[:, None] * ((dprime * self.rule.weights[None, :]) @ self.rule.lambdas)
         g = np.einsum("mkd,mk->md", self.grads, ce)
         self._cache_y = y.copy()
         self._cache = (dbar, ddbar, g)
         return self._cache
+
+    def _coefficients(self, c_q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """D [m^2/s] and dD/dc at the quadrature concentrations ``c_q`` (m, nq), each domain with its
+        own law at theta = c / c_max,d (one vectorised call per domain)."""
+        if len(self._groups) == 1:
+            theta = c_q / self.c_max
+            return np.asarray(self.law(theta), dtype=float), np.asarray(self.law.derivative(theta), dtype=float) / self.c_max
+        d, dprime = np.empty_like(c_q), np.empty_like(c_q)
+        for law, c_max, idx in self._groups:
+            theta = c_q[idx] / c_max
+            d[idx] = law(theta)
+            dprime[idx] = law.derivative(theta) / c_max
+        return d, dprime
 
     # -- SemiDiscreteProblem ---------------------------------------------------------------------
     def rhs(self, y: np.ndarray, t: float) -> np.ndarray:

@@ -13,7 +13,11 @@ closed-form functions of the profile (evaluated at every step unless
 ``outputs.stress_every_dod`` is None), and the tridiagonal Newton systems are solved by LAPACK ``gtsv`` whatever ``linear_solver``.
 """
 
-from .driver import solve
+from models import LithiationModel
+
+from ..api import Numerics, OutputRequest, ResultSink, SolveStats
+from ..errors import SolverError
+from .driver import solve as _solve
 from .mesh import DEFAULT_NODES, graded_nodes, node_count
 from .postprocess import RadialPost
 from .transport import RadialTransport, tridiagonal_solve
@@ -33,3 +37,13 @@ __all__ = [
 def available() -> tuple[bool, str]:
     """The radial backend needs only numpy and scipy: always available."""
     return True, "radial backend: numpy/scipy only"
+
+
+def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, sink: ResultSink) -> SolveStats:
+    """:func:`.driver.solve`, refusing models with inclusions (they break the spherical symmetry)."""
+    if model.inclusions:
+        raise SolverError(
+            f"the radial backend is spherically symmetric and cannot model the {len(model.inclusions)} inclusion(s)"
+            " of this particle; use the native (or comsol) backend, or remove model.particle.inclusions"
+        )
+    return _solve(model, outputs, numerics, sink)

@@ -19,8 +19,10 @@ from ..errors import MeshError
 
 __all__ = ["DEFAULT_NODES", "graded_nodes", "node_count"]
 
-#: Node count of each ``MeshOptions.size`` preset (surface-graded by ``surface_grading``).
-DEFAULT_NODES: dict[str, int] = {"coarse": 41, "medium": 81, "fine": 161}
+#: Node count of each ``MeshOptions.size`` preset (surface-graded by ``surface_grading``). The
+#: sharp two-phase Si law (D 1e-17 -> 2e-15 m^2/s, theta_f 0.85, width 0.02) needs ~160 nodes for
+#: a mean profile error below 0.001 as its front reaches the centre (81 nodes: 0.025 at DOD 0.9).
+DEFAULT_NODES: dict[str, int] = {"coarse": 81, "medium": 161, "fine": 321}
 
 
 def graded_nodes(radius: float, n_nodes: int, grading: float = 1.0) -> np.ndarray:

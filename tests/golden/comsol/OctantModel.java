@@ -83,7 +83,7 @@ public class OctantModel {
     model.component("comp1").cpl("intop2").selection().named("sph");
     model.component("comp1").variable().create("var1");
     model.component("comp1").variable("var1").set("theta", "c/c_max", "State of charge, Si (matrix)");
-    model.component("comp1").variable("var1").set("D_Li", "((2e-17+(9.900000000000001e-16*(1.0+tanh((((c/c_max)-0.5)/0.05))))))*1[m^2/s]", "Diffusivity D(theta), step law, Si (matrix)");
+    model.component("comp1").variable("var1").set("D_Li", "((1e-17+(9.95e-16*(1.0+tanh((((c/c_max)-0.85)/0.02))))))*1[m^2/s]", "Diffusivity D(theta), step law, Si (matrix)");
     model.component("comp1").variable("var1").set("rho_loc", "rho_p", "Density, Si (matrix)");
     model.component("comp1").variable("var1").set("cmax_loc", "c_max", "Maximum Li concentration, Si (matrix)");
     model.component("comp1").variable("var1").set("Omega_loc", "Omega", "Partial molar volume, Si (matrix)");
