@@ -142,6 +142,7 @@ def make_figure(
     view: str = "cutaway",
     panel_px: int = 420,
     dpi: int = 200,
+    title: str | None = None,
 ) -> FigureSummary:
     """Write the figure (see the module docstring) and return what it drew."""
     runs = [r for r in results]
@@ -189,6 +190,13 @@ def make_figure(
                     ax.set_ylabel(rows[i], fontsize=9)
         _colorbar(fig, sub, axes, field, clim, data)
         sub.suptitle(FIELD_STYLES[field].title, fontsize=10, fontweight="bold")
+    studies = ", ".join(dict.fromkeys(r.study for r in runs))
+    where = "7/8 cutaway of the mirrored particle" if view == "cutaway" else "the octant with its cut faces"
+    fig.suptitle(
+        title if title is not None else f"{studies}: rows = runs, columns = DOD; {where};"
+        " one colour scale per field for all runs and DODs",
+        fontsize=9,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi, facecolor="white")
     log.debug("wrote %s", path)

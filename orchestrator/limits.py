@@ -9,6 +9,7 @@
   nu in (-1, 0.5) on [0, 1].
 - Sweeps: at most ``max_runs`` points (default :data:`DEFAULT_MAX_RUNS`; ``--max-runs`` overrides),
   counted before anything is expanded.
+- Field output: at most :data:`MAX_FIELD_FRAMES` requested frames (each a full 3D file).
 - Native meshes: the element count (and a rough memory need) is estimated before meshing and
   refused past ``max_elements`` (default :data:`DEFAULT_MAX_ELEMENTS`; ``--max-elements`` overrides).
 - Plausibility: bare numbers are SI (``radius: 4.11`` is 4.11 m); values outside a plausible range
@@ -36,9 +37,11 @@ __all__ = [
     "DEFAULT_MAX_ELEMENTS",
     "DEFAULT_MAX_RUNS",
     "HARD_RANGES",
+    "MAX_FIELD_FRAMES",
     "MAX_SPEC_BYTES",
     "MAX_YAML_NODES",
     "MeshEstimate",
+    "check_field_outputs",
     "check_laws",
     "check_magnitude",
     "check_mesh_size",
@@ -55,6 +58,7 @@ MAX_SPEC_BYTES = 1_000_000
 MAX_YAML_NODES = 100_000
 DEFAULT_MAX_RUNS = 10_000
 DEFAULT_MAX_ELEMENTS = 150_000
+MAX_FIELD_FRAMES = 1000
 #: theta range on which every property law must be finite and positive (Fick overshoots theta = 1)
 LAW_THETA_MAX = 1.2
 
@@ -252,6 +256,18 @@ def check_sweep_size(study: StudySpec, max_runs: int | None = None) -> int:
             f" shrink the sweep, or pass --max-runs {n} if you really mean it"
         )
     return n
+
+
+def check_field_outputs(study: StudySpec, source: str = "", limit: int = MAX_FIELD_FRAMES) -> None:
+    """Refuse more than ``limit`` requested field frames (each is a full 3D file on disk)."""
+    fields_at = study.outputs.fields_at
+    n = len(getattr(fields_at, "dod", ()) or ()) + len(getattr(fields_at, "times", ()) or ())
+    if n > limit:
+        where = f"{source}: " if source else ""
+        raise SpecError(
+            f"{where}outputs.fields_at asks for {n} field frames, more than {limit}; each is a full 3D file:"
+            " ask for fewer (scalars.csv has every step anyway)"
+        )
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ Two checks, both on the scalars (every step) and the stored fields (every output
 - von Mises stress above a bound for the chosen mechanics:
   * ``elastic`` (linear elasticity): :data:`ELASTIC_STRESS_BOUND` = 30 GPa. Assumption, chosen
     here: this is above the ideal (theoretical) strength of crystalline Si, about E/10 to E/4 for
-    E = 80 GPa, so no real particle carries it; the paper's linear-elastic Si case peaks near 22 GPa
-    and passes. A result above it is qualitative only; the elastoplastic model applies.
+    E = 80 GPa, so no real particle carries it. A linear-elastic result above it (the paper's
+    sharp-front Si reaches ~50 GPa) is qualitative only; the elastoplastic model applies.
   * ``elastoplastic`` (J2): :data:`YIELD_FACTOR` x (the largest yield stress of the run on theta in
     [0, 1], plus H x the largest stored equivalent plastic strain with linear hardening H): the
     return mapping keeps von Mises at or below the current yield stress; 10 % covers nodal

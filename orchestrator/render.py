@@ -48,6 +48,7 @@ __all__ = [
     "RenderedImage",
     "color_limits",
     "nearly_uniform",
+    "nice_ticks",
     "probe_window",
     "render_field",
     "render_series",
@@ -78,17 +79,18 @@ class FieldStyle:
     unit: str
     cmap: str
     signed: bool = False
+    from_zero: bool = False  # non-negative by definition: the colour scale starts at 0
 
 
 #: Fields that can be rendered (scalar point arrays; ``displacement`` is drawn as its magnitude).
 FIELD_STYLES: dict[str, FieldStyle] = {
     "theta": FieldStyle("theta = c/c_max", "-", "viridis"),
     "c": FieldStyle("Li concentration c", "mol/m^3", "viridis"),
-    "von_mises": FieldStyle("von Mises stress", "Pa", "inferno"),
+    "von_mises": FieldStyle("von Mises stress", "Pa", "inferno", from_zero=True),
     "hydrostatic": FieldStyle("hydrostatic stress", "Pa", "RdBu_r", signed=True),
     "max_principal_stress": FieldStyle("max principal stress", "Pa", "RdBu_r", signed=True),
     "volumetric_strain": FieldStyle("volumetric strain", "-", "cividis"),
-    "displacement": FieldStyle("|displacement|", "m", "plasma"),
+    "displacement": FieldStyle("|displacement|", "m", "plasma", from_zero=True),
 }
 
 
@@ -122,14 +124,15 @@ def _style(name: str) -> FieldStyle:
 
 
 def color_limits(name: str, data_range: tuple[float, float]) -> tuple[float, float]:
-    """Colour limits for ``data_range``: the range itself, or +-max|value| for signed fields.
+    """Colour limits for ``data_range``: the range itself (from 0 for magnitudes such as von Mises),
+    or +-max|value| for signed fields.
 
     A nearly uniform range (:func:`nearly_uniform`) is widened to +-0.5 % of its centre, so that
     round-off-level variation is not stretched over the whole colour map (the bar says so).
     """
     lo, hi = data_range
-    if abs(lo) < 1e-9 * abs(hi):  # round-off around zero (e.g. von Mises at the centre)
-        lo = 0.0
+    if abs(lo) < 1e-9 * abs(hi) or (_style(name).from_zero and lo >= 0 and hi > 0):
+        lo = 0.0  # round-off around zero, or a magnitude (von Mises, |u|): the scale starts at 0
     if _style(name).signed:
         big = max(abs(lo), abs(hi))
         return (-big, big) if big > 0 else (-1.0, 1.0)
@@ -342,6 +345,38 @@ def _draw_body(plotter: Any, body: Any, style: FieldStyle, limits: tuple[float, 
     )
 
 
+def _draw_edges(plotter: Any, body: Any) -> None:
+    """Outline and cut edges in grey: the shape reads even where the colour is uniform (a black disc).
+
+    Added after the scalar bar, which otherwise takes the edges' mapper."""
+    edges = body.extract_feature_edges(
+        feature_angle=40.0, boundary_edges=True, non_manifold_edges=False, manifold_edges=False
+    )
+    if edges.n_points:
+        plotter.add_mesh(edges, color="#7f7f7f", line_width=1.2, lighting=False)
+
+
+def _custom_labels(bar: Any, ticks: np.ndarray) -> None:
+    """Put the scalar bar's labels at ``ticks`` (round numbers) instead of evenly over the range."""
+    from vtkmodules.vtkCommonCore import vtkDoubleArray
+
+    values = vtkDoubleArray()
+    for tick in ticks:
+        values.InsertNextValue(float(tick))
+    bar.SetUseCustomLabels(True)
+    bar.SetCustomLabels(values)
+
+
+def nice_ticks(lo: float, hi: float, n: int = 5) -> np.ndarray:
+    """Round tick values inside [lo, hi] (matplotlib's MaxNLocator), at least the two ends."""
+    from matplotlib.ticker import MaxNLocator
+
+    ticks = MaxNLocator(nbins=n, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
+    eps = 1e-9 * max(abs(lo), abs(hi), hi - lo)
+    ticks = ticks[(ticks >= lo - eps) & (ticks <= hi + eps)]
+    return ticks if len(ticks) >= 2 else np.array([lo, hi])
+
+
 def _place_camera(plotter: Any, body: Any, radius: float, mirror: bool, clip: bool, lift: float | None = None) -> None:
     """The default view of (mirror, clip), the body moved up by ``lift`` radii (clear of a colour bar)."""
     view, up, zoom, default_lift = _VIEWS[(mirror, clip)]
@@ -380,6 +415,7 @@ def snapshot(
     plotter = _plotter(pv, window_size)
     try:
         _draw_body(plotter, body, style, limits, factor)
+        _draw_edges(plotter, body)
         _place_camera(plotter, body, result.radius, mirror, clip, lift=0.0)
         image = plotter.screenshot(return_img=True)
     finally:
@@ -425,11 +461,12 @@ def render_field(
     window = plotter.ren_win.GetClassName()
     try:
         _draw_body(plotter, body, style, limits, factor)
-        plotter.add_scalar_bar(
+        ticks = nice_ticks(limits[0] * factor, limits[1] * factor)
+        bar = plotter.add_scalar_bar(
             title="",
             vertical=False,
-            n_labels=5,
-            fmt=tick_format(limits[0] * factor, limits[1] * factor, 5),
+            n_labels=len(ticks),
+            fmt=tick_format(ticks[0], ticks[-1], len(ticks)),
             color="black",
             title_font_size=20,
             label_font_size=18,
@@ -438,6 +475,8 @@ def render_field(
             height=0.09,
             width=0.6,
         )
+        _custom_labels(bar, ticks)
+        _draw_edges(plotter, body)
         bar_title = f"{style.title} [{unit}]"
         if nearly_uniform(data_range):
             bar_title += f"   nearly uniform: {data_range[0] * factor:.6g} to {data_range[1] * factor:.6g}"

@@ -9,8 +9,10 @@ not rerun. The study ``name`` stays in: it is the run store folder, and run ids 
 studies. The physics id hashes the identity's ``model`` alone and matches the same case across
 backends and numerics.
 
-Stores written before this rule (ids that hashed the free text, :func:`legacy_run_id`) keep working
-for reading; ``octant migrate-ids`` renames their run directories to the new ids.
+Stores written under another id scheme (ids that hashed the free text, :func:`legacy_run_id`, or
+specs from before a new spec field) keep working for reading under their stored id; ``octant
+migrate-ids`` renames their run directories to the current ids. run.json records the SHA-256 of
+spec.yaml, which tells such a run from a spec.yaml edited by hand.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from solvers.api import Numerics, OutputRequest
 from .errors import SpecError, StoreError
 from .spec import StudySpec, study_from_dict
 
-__all__ = ["FREE_TEXT_KEYS", "RunSpec", "canonical_json", "identity", "legacy_run_id", "short_hash"]
+__all__ = ["FREE_TEXT_KEYS", "RunSpec", "canonical_json", "identity", "legacy_run_id", "short_hash", "text_sha256"]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,11 @@ def identity(canonical: dict[str, Any]) -> dict[str, Any]:
         return value
 
     return strip(canonical, True)
+
+
+def text_sha256(text: str) -> str:
+    """The full SHA-256 hex digest of ``text`` (UTF-8)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def legacy_run_id(canonical: dict[str, Any]) -> str:
@@ -132,14 +139,26 @@ class RunSpec:
         return header + yaml.safe_dump(self.canonical(), sort_keys=True, default_flow_style=False)
 
     def meta(self) -> dict[str, Any]:
-        return {"study": self.study, "run_id": self.run_id, "physics_id": self.physics_id, "changes": self.changes}
+        """What run.json stores: ids, swept values and the SHA-256 of :meth:`to_yaml` (to tell a
+        spec.yaml edited by hand from one written by an older octant whose id scheme differed)."""
+        return {
+            "study": self.study, "run_id": self.run_id, "physics_id": self.physics_id, "changes": self.changes,
+            "spec_sha256": text_sha256(self.to_yaml()),
+        }
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> RunSpec:
-        """Load a stored ``spec.yaml`` (and the ``run.json`` next to it, if any)."""
+        """Load a stored ``spec.yaml`` (and the ``run.json`` next to it, if any).
+
+        A run stored under another id than the current scheme gives (older octant versions hashed
+        free text, and new spec fields change the canonical form) keeps its stored id, with a
+        warning naming ``octant migrate-ids``; a spec.yaml whose text no longer matches the
+        checksum in run.json was edited by hand and raises :class:`SpecError`.
+        """
         path = Path(path)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            data = yaml.safe_load(text)
         except (OSError, yaml.YAMLError) as exc:
             raise StoreError(f"{path}: cannot read the stored run spec ({exc})") from None
         spec = study_from_dict(data, str(path))
@@ -152,19 +171,20 @@ class RunSpec:
                 raise StoreError(f"{meta_path}: unreadable ({exc})") from None
         run = cls.from_study(spec, meta.get("changes", {}))
         stored_id = meta.get("run_id")
-        if stored_id and stored_id != run.run_id and stored_id == legacy_run_id(run.canonical()):
-            if str(path) not in _warned_legacy:
-                _warned_legacy.add(str(path))
-                log.warning(
-                    "%s was stored under an old run id %s (ids now ignore descriptions, material names and"
-                    " sources; the new id is %s): run 'octant migrate-ids' to re-key the store, or"
-                    " 'octant run' will not find it and will run it again",
-                    path.parent, stored_id, run.run_id,
-                )
-            return replace(run, run_id=stored_id, physics_id=meta.get("physics_id", run.physics_id))
-        if stored_id and stored_id != run.run_id and path.parent.name == stored_id:
+        if not stored_id or stored_id == run.run_id or path.parent.name != stored_id:
+            return run
+        recorded = meta.get("spec_sha256")
+        if recorded is not None and recorded != text_sha256(text):
             raise SpecError(
                 f"{path}: the spec no longer hashes to its run id {stored_id} (got {run.run_id});"
                 " it was edited by hand: restore it or rerun the study from its spec file"
             )
-        return run
+        if str(path) not in _warned_legacy:
+            _warned_legacy.add(str(path))
+            log.warning(
+                "%s is stored under run id %s, but this octant version computes %s for its spec (ids now"
+                " ignore descriptions, material names and sources, and new spec fields change them): run"
+                " 'octant migrate-ids' to re-key the store, or 'octant run' will run it again",
+                path.parent, stored_id, run.run_id,
+            )
+        return replace(run, run_id=stored_id, physics_id=meta.get("physics_id", run.physics_id))

@@ -231,18 +231,23 @@ class Run:
     # status ------------------------------------------------------------------------------------
     @property
     def status(self) -> dict[str, Any]:
-        return _read_json(self.path / "status.json") or {"state": "pending"}
+        """status.json; a damaged one (torn by a crash or a full disk) reads as a ``failed`` run with
+        ``damaged: True`` and the reason in ``error``, so it is reported and rerun, never fatal."""
+        try:
+            data = _read_json(self.path / "status.json")
+        except StoreError as exc:
+            return {"state": "failed", "error": str(exc), "damaged": True}
+        if not isinstance(data, dict) or data.get("state", "pending") not in STATES:
+            return {"state": "failed", "error": f"{self.path / 'status.json'}: no valid state", "damaged": True}
+        return data or {"state": "pending"}
 
     @property
     def state(self) -> str:
         return str(self.status.get("state", "pending"))
 
     def read_status(self) -> dict[str, Any]:
-        """status.json, or ``{"state": "failed", "damaged": ...}`` when it cannot be read (never raises)."""
-        try:
-            return self.status
-        except StoreError as exc:
-            return {"state": "failed", "error": str(exc), "damaged": True}
+        """The same as :attr:`status` (never raises)."""
+        return self.status
 
     def update_status(self, **fields: Any) -> dict[str, Any]:
         """Merge ``fields`` into status.json (atomically) and return the new status.
@@ -498,7 +503,12 @@ class RunStore:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir() and re.match(NAME_PATTERN, p.name))
 
     def iter_runs(self, study: str | None = None) -> Iterator[Run]:
-        """Every run (of one study, or all), sorted by study then run id."""
+        """Every run (of one study, or all), sorted by study then run id.
+
+        A study name that could leave the store (``..``, ``/``) is refused (StoreError).
+        """
+        if study is not None and (not isinstance(study, str) or not re.match(NAME_PATTERN, study)):
+            raise StoreError(f"unsafe study name {study!r}: use letters, digits, '.', '_', '-' (no '/', no '..')")
         for name in [study] if study else self.studies():
             folder = self.root / name
             if not folder.is_dir():

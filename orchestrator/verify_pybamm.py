@@ -48,12 +48,12 @@ def pybamm_profiles(model, dods) -> tuple[np.ndarray, list[np.ndarray]]:
     }
     pm.initial_conditions = {theta: pybamm.Scalar(model.initial_theta)}
     pm.variables = {"theta": theta}
-    x = pybamm.SpatialVariable("x", domain=["particle"], coord_sys="spherical polar")
+    x = pybamm.SpatialVariable("r", domain=["particle"], coord_sys="spherical polar")
     geometry = {"particle": {x: {"min": pybamm.Scalar(0), "max": pybamm.Scalar(1)}}}
     mesh = pybamm.Mesh(geometry, {"particle": pybamm.Uniform1DSubMesh}, {x: _CELLS})
     pybamm.Discretisation(mesh, {"particle": pybamm.FiniteVolume()}).process_model(pm)
     times = np.array([0.0] + [d * t_full for d in dods])
-    solution = pybamm.CasadiSolver(mode="fast", rtol=1e-8, atol=1e-10).solve(pm, times)
+    solution = pybamm.ScipySolver(method="BDF", rtol=1e-7, atol=1e-9).solve(pm, times)
     nodes = mesh["particle"].nodes
     values = solution["theta"].entries  # (cells, times)
     return nodes, [values[:, k + 1] for k in range(len(dods))]

@@ -34,6 +34,7 @@ __all__ = [
     "ResultSink",
     "SolveStats",
     "TimeOptions",
+    "heartbeat",
 ]
 
 SCALAR_COLUMNS: tuple[str, ...] = (
@@ -185,6 +186,17 @@ class ResultSink(Protocol):
         """Report progress (time [s], DOD [-], last step size [s]); also a heartbeat."""
 
 
+def heartbeat(sink: ResultSink) -> None:
+    """Tell ``sink`` the solver is alive during long set-up (meshing, factorisation) without progress.
+
+    Sinks may offer an optional ``heartbeat()`` method (the run store's sink refreshes the run's
+    heartbeat, rate-limited); sinks without one are left alone.
+    """
+    beat = getattr(sink, "heartbeat", None)
+    if callable(beat):
+        beat()
+
+
 class MemorySink:
     """A result sink that keeps everything in memory: for notebooks, tests and verification.
 
@@ -195,6 +207,7 @@ class MemorySink:
         self.rows: list[dict[str, float]] = []
         self.frames: list[FieldFrame] = []
         self.progress_calls: list[tuple[float, float, float]] = []
+        self.heartbeats = 0
 
     def write_scalars(self, row: dict[str, float]) -> None:
         self.rows.append({**row, **{k: v for k, v in SCALAR_DEFAULTS.items() if k not in row}})
@@ -204,6 +217,9 @@ class MemorySink:
 
     def progress(self, time: float, dod: float, step: float) -> None:
         self.progress_calls.append((time, dod, step))
+
+    def heartbeat(self) -> None:
+        self.heartbeats += 1
 
     def column(self, name: str) -> np.ndarray:
         """One scalar column as an array."""

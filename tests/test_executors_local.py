@@ -220,3 +220,22 @@ def test_a_running_run_whose_slurm_task_ended_is_stale(tmp_path):
     assert not job_ended(run.status, "5_0", None)  # queue unreadable: no conclusion
     run.update_status(host=socket.gethostname(), pid=os.getpid())
     assert not job_ended(run.status, "5_0", set())  # a live local process runs it
+
+
+def test_a_running_run_still_in_the_slurm_queue_is_never_stale(tmp_path):
+    store, (run,) = _prepare(tmp_path, _study("queued", ["Si"], ["1 um"]))
+    silent = (datetime.now(timezone.utc) - timedelta(hours=2)).isoformat()  # e.g. a long factorisation
+    run.update_status(state="running", host="node-elsewhere", pid=1, heartbeat=silent, slurm_job="9_0")
+    assert run.is_stale()
+    assert not decide(run, queued_jobs={"9_0"}).execute  # squeue lists it: not resubmitted
+    assert decide(run, queued_jobs={"8_0"}).reason.startswith("stale")  # gone from the queue
+
+
+def test_run_one_inside_a_slurm_task_records_its_job(tmp_path, monkeypatch):
+    from orchestrator.store import Run
+
+    store, (run,) = _prepare(tmp_path, _study("jobid", ["Si"], ["1 um"]))
+    monkeypatch.setenv("SLURM_ARRAY_JOB_ID", "41")
+    monkeypatch.setenv("SLURM_ARRAY_TASK_ID", "3")
+    Run(run.path).mark_running()
+    assert run.status["slurm_job"] == "41_3" and run.status["attempts"] == 1

@@ -197,6 +197,11 @@ def test_huge_native_meshes_are_refused_before_meshing_with_an_override(tmp_path
     assert code == 0 and "1,647,750 tetrahedra" in out
 
 
+def test_thousands_of_field_frames_are_refused(tmp_path, capsys):
+    times = "[" + ", ".join(f"{i + 1} s" for i in range(5000)) + "]"
+    _refused(tmp_path, _spec(tmp_path, fields_at=f"{{times: {times}}}"), capsys, "5003 field frames", "more than 1000")
+
+
 # ------------------------------------------------------------------------------ plausibility
 def test_bare_numbers_outside_plausible_ranges_warn_loudly(tmp_path, capsys):
     spec = _spec(tmp_path, radius="4.11", material="{base: Si, youngs_modulus: 80}")

@@ -70,6 +70,8 @@ def test_every_field_renders_with_data_range(field, octant, tmp_path):
     if FIELD_STYLES[field].signed:
         big = np.abs(data).max()
         assert image.clim == pytest.approx((-big, big))
+    elif FIELD_STYLES[field].from_zero:  # magnitudes: the scale starts at 0
+        assert image.clim == pytest.approx((0.0, data.max()), rel=1e-9)
     else:
         assert image.clim == pytest.approx((data.min(), data.max()), rel=1e-9, abs=1e-9 * abs(data).max())
     if not os.environ.get("DISPLAY"):  # headless: an off-screen window class

@@ -93,10 +93,10 @@ def test_report_of_a_real_quick_study(native_report):
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1])[:8] == PNG_MAGIC
     assert "shared colour limits" in text
-    # the coarse quick mesh undershoots below theta = 0 near the Si centre: each warning is on the page
+    # the quick Si run is implausible (linear-elastic stresses beyond 30 GPa, or a coarse-mesh
+    # undershoot, depending on the preset): each warning is on the page
     warnings = [w for run in runs for w in run_warnings(run)]
-    assert any("undershoot" in w for w in warnings)
-    assert all(f"warning: {w}" in text for w in warnings)
+    assert warnings and all(f"warning: {w}" in text for w in warnings)
 
 
 def test_report_shares_colour_limits_at_every_dod(native_study):

@@ -24,7 +24,7 @@ numerics:
 # D is finite and positive on theta in [0, 1.2] (so the spec validates) but NaN past 1.21, which the
 # surface reaches with so slow a diffusion: the solve must stop with SolverDiverged after the DOD 0.02
 # frame was written.
-DIVERGING = "{base: Si, diffusivity: {law: expression, expr: '1e-19*sqrt(1.21 - theta)'}}"
+DIVERGING = "{base: Si, diffusivity: {law: expression, expr: '1e-18*sqrt(1.21 - theta)'}}"
 
 
 def prepare(tmp_path: Path, backend: str, material: str = "Si"):

@@ -160,6 +160,23 @@ def test_the_script_runs_the_right_slice_of_the_manifest(tmp_path):
     assert seen == [runs[0:2], runs[2:4], runs[4:5]]
 
 
+def test_the_script_fails_when_its_manifest_cannot_be_read(tmp_path):
+    manifest = tmp_path / "chunk-000.manifest"
+    text = render_array_script(
+        study="s", manifest=manifest, n_runs=2, log_dir=tmp_path / "logs", options=SlurmOptions(), python="echo"
+    )
+    script = tmp_path / "job.sh"
+    script.write_text(text)
+    import subprocess
+
+    env = {**os.environ, "SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_JOB_ID": "7"}
+    missing = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True)
+    assert missing.returncode != 0 and "cannot read the manifest" in missing.stderr and "run-one" not in missing.stdout
+    manifest.write_text("/runs/s/000000000000\n")  # task 1 has no line: a truncated manifest
+    short = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True)
+    assert short.returncode == 1 and "no runs on lines 2-2" in short.stderr
+
+
 def test_submission_records_round_trip(tmp_path):
     store = RunStore(tmp_path / "runs")
     result = submit_study(_study().runs(), store, SlurmOptions(), dry_run=True)

@@ -184,3 +184,33 @@ def test_cli_reports_a_full_disk_without_a_traceback(tmp_path, capsys, monkeypat
     err = capsys.readouterr().err
     assert "error: No space left on device" in err and "disk is full" in err and "Traceback" not in err
     shutil.rmtree(tmp_path / "runs", ignore_errors=True)
+
+
+def test_the_native_solver_beats_during_set_up():
+    from solvers import get_backend
+    from solvers.api import MemorySink
+
+    study = {**STUDY, "backend": "native", "numerics": {"mesh": {"size": "coarse"}}}
+    study["model"] = {**STUDY["model"], "loading": {"specific_current": "0.2 A/g", "stop": {"dod": 0.01}}}
+    [spec] = study_from_dict(study).runs()
+    sink = MemorySink()
+    get_backend("native").solve(spec.model(), spec.outputs(), spec.numerics(), sink)
+    assert sink.heartbeats >= 3  # after meshing, assembly and factorisation, before any progress
+
+
+def test_report_and_fields_stay_inside_the_store(done_run, tmp_path, capsys):
+    runs_dir = done_run.path.parents[1]
+    outside = tmp_path / "outside"
+    (outside / done_run.run_id).mkdir(parents=True)
+    (outside / done_run.run_id / "spec.yaml").write_text((done_run.path / "spec.yaml").read_text())
+    study = os.path.relpath(outside, runs_dir)  # ../outside
+    assert main(["report", study, "--runs-dir", str(runs_dir), "--no-3d"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "unsafe study name" in err
+    assert not (outside / "report.html").exists()
+    pvd = done_run.path / "fields.pvd"
+    pvd.write_text(pvd.read_text().replace('file="fields/0000.vtu"', 'file="../../../../../../etc/passwd"'))
+    with pytest.raises(store_module.StoreError, match="outside"):
+        done_run.field_steps()
+    assert main(["show", str(done_run.path)]) == 1
+    assert "points outside" in capsys.readouterr().err

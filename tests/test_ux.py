@@ -172,3 +172,25 @@ def test_nearly_uniform_fields_are_widened():
     lo, hi = color_limits("theta", (0.4999, 0.5001))
     assert lo == pytest.approx(0.4975) and hi == pytest.approx(0.5025)
     assert color_limits("theta", (0.2, 0.5)) == (0.2, 0.5)
+
+
+def test_hand_edited_spec_is_refused_but_an_older_id_scheme_is_read(tmp_path, caplog):
+    from orchestrator.errors import SpecError
+    from orchestrator.store import Run
+
+    store = RunStore(tmp_path)
+    spec = _run(_study())
+    run = store.prepare(spec)
+    text = (run.path / "spec.yaml").read_text()
+    # a run stored by an octant whose ids differed: same text and checksum, another directory name
+    older = run.path.rename(run.path.with_name("0123456789ab"))
+    meta = json.loads((older / "run.json").read_text())
+    (older / "run.json").write_text(json.dumps({**meta, "run_id": "0123456789ab"}))
+    with caplog.at_level(logging.WARNING, logger="orchestrator.runspec"):
+        assert Run(older).spec.run_id == "0123456789ab"
+    assert "octant migrate-ids" in caplog.text
+    # the same, edited by hand: refused
+    (older / "spec.yaml").write_text(text.replace("4.11e-06", "4.2e-06"))
+    with pytest.raises(SpecError, match="edited by hand"):
+        Run(older).spec
+    assert [note for _, _, note in migrate_store(store)] == ["spec.yaml was edited by hand (checksum differs): left alone"]

@@ -110,6 +110,7 @@ def load_runs(
     runs = study.runs(max_runs)
     for run in runs:
         limits.check_mesh_size(run.spec, max_elements, str(spec_path))
+        limits.check_field_outputs(run.spec, str(spec_path))
     if warn:
         for message in plausibility_warnings(runs):
             log.warning("%s: %s", spec_path, message)
@@ -139,7 +140,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if old:
         raise StoreError(
             f"{len(old)} run(s) of this study are stored under old run ids ({', '.join(p.name for p in old[:3])}"
-            f"{', ...' if len(old) > 3 else ''}): run ids no longer hash descriptions, material names or sources."
+            f"{', ...' if len(old) > 3 else ''}) from an older octant (ids no longer hash descriptions, material"
+            " names or sources, and new spec fields change them)."
             f" Re-key them first with: octant migrate-ids {old[0].parent.name}"
             + (f" --runs-dir {args.runs_dir}" if args.runs_dir else "")
             + " (otherwise every run would run again)"
@@ -194,6 +196,14 @@ def cmd_run_one(args: argparse.Namespace) -> int:
     return 1 if state == "failed" else 0
 
 
+def _peak(values) -> float:
+    """The largest finite value (stress columns are NaN on steps where they are not evaluated)."""
+    import numpy as np
+
+    finite = values[np.isfinite(values)]
+    return float(finite.max()) if finite.size else float("nan")
+
+
 def _warnings(run: Run) -> list[str]:
     from ..plausibility import run_warnings
 
@@ -238,7 +248,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if last:
         print(
             f"  final: t = {last['time_s'] / 3600:.4g} h, DOD = {last['dod']:.4f}, theta_surface_max = {last['theta_surface_max']:.4f},"
-            f" max von Mises over the run = {scalars['von_mises_max'].max() / 1e6:.4g} MPa"
+            f" max von Mises over the run = {_peak(scalars['von_mises_max']) / 1e6:.4g} MPa"
         )
     if steps:
         print(f"  fields: {len(steps)} frame(s) at t = " + ", ".join(f"{t / 3600:.4g} h" for t, _ in steps))

@@ -1,10 +1,13 @@
-"""``octant migrate-ids [STUDY]``: re-key run directories stored under the old run-id scheme.
+"""``octant migrate-ids [STUDY]``: re-key run directories stored under another run-id scheme.
 
 Run ids used to hash the whole canonical spec, free text included (a study's description, material
-display names and sources); they now hash physics and numerics only (:mod:`orchestrator.runspec`).
-A run directory named by its old id is renamed to its new id, and its ``run.json`` and the header
-of ``spec.yaml`` are updated; results, logs and images move with the directory. When two old runs
-map to the same new id (they differed only in free text) the second is left in place and reported.
+display names and sources); they now hash physics and numerics only (:mod:`orchestrator.runspec`),
+and a new spec field (with its default) changes the canonical form too. A run directory whose name
+is not the id its stored spec gets today is renamed to that id, and its ``run.json``, the header of
+``spec.yaml`` and ``provenance.json`` are updated; results, logs and images move with the
+directory. A spec.yaml edited by hand (its text no longer matches the checksum in run.json) is
+left alone, and so is a run whose new id exists already (two old runs that differed only in free
+text); both are reported.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import StoreError
-from ..runspec import RUN_META, RunSpec, legacy_run_id
+from ..errors import OctantError, StoreError
+from ..runspec import RUN_META, RunSpec, text_sha256
 from ..spec import study_from_dict
 from ..store import RunStore, atomic_write_text
 
@@ -46,23 +49,35 @@ def _new_spec(path: Path, changes: dict) -> RunSpec:
     return RunSpec.from_study(study_from_dict(data, str(path / "spec.yaml")), changes)
 
 
+def _stale(path: Path) -> tuple[RunSpec, dict, str | None]:
+    """(the run as this octant keys it, run.json, why it must be left alone or None)."""
+    meta_path = path / RUN_META
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+    new = _new_spec(path, meta.get("changes", {}))
+    recorded = meta.get("spec_sha256")
+    if recorded is not None and recorded != text_sha256((path / "spec.yaml").read_text(encoding="utf-8")):
+        return new, meta, "spec.yaml was edited by hand (checksum differs): left alone"
+    return new, meta, None
+
+
 def migrate_store(store: RunStore, study: str | None = None, *, dry_run: bool = False) -> list[tuple[Path, Path | None, str]]:
-    """(old path, new path or None, note) for every run directory that is not named by its new id."""
+    """(old path, new path or None, note) for every run directory that is not named by its current id."""
     actions: list[tuple[Path, Path | None, str]] = []
     for name in [study] if study else store.studies():
         folder = store.root / name
         for path in sorted(p for p in folder.iterdir() if (p / "spec.yaml").is_file()) if folder.is_dir() else []:
-            meta_path = path / RUN_META
-            meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
-            new = _new_spec(path, meta.get("changes", {}))
+            try:
+                new, meta, problem = _stale(path)
+            except (OctantError, OSError, ValueError) as exc:
+                actions.append((path, None, f"unreadable ({exc}): left alone"))
+                continue
             if path.name == new.run_id:
                 continue
-            if path.name != legacy_run_id(new.canonical()):
-                actions.append((path, None, "not an old-scheme id (spec.yaml edited by hand?): left alone"))
-                continue
             target = path.with_name(new.run_id)
-            if target.exists():
-                actions.append((path, None, f"{target.name} exists already (same physics and numerics): left alone"))
+            if problem is None and target.exists():
+                problem = f"{target.name} exists already (same physics and numerics): left alone"
+            if problem is not None:
+                actions.append((path, None, problem))
                 continue
             actions.append((path, target, "renamed" if not dry_run else "would be renamed"))
             if dry_run:
@@ -83,12 +98,22 @@ def _rekey_provenance(path: Path, new: RunSpec, old_id: str) -> None:
 
 
 def old_id_runs(store: RunStore, runs: list[RunSpec]) -> list[Path]:
-    """Run directories of ``runs`` that exist under their old-scheme id only (not yet migrated)."""
+    """Run directories holding one of ``runs`` under another id (not yet migrated, not edited by hand)."""
+    wanted = {(r.study, r.run_id) for r in runs}
     found = []
-    for run in runs:
-        old = store.root / run.study / legacy_run_id(run.canonical())
-        if old.name != run.run_id and (old / "spec.yaml").exists() and not (store.root / run.study / run.run_id).exists():
-            found.append(old)
+    for study in sorted({r.study for r in runs}):
+        folder = store.root / study
+        if not folder.is_dir():
+            continue
+        for path in sorted(p for p in folder.iterdir() if (p / "spec.yaml").is_file()):
+            if (study, path.name) in wanted:
+                continue
+            try:
+                new, _, problem = _stale(path)
+            except (OctantError, OSError, ValueError):
+                continue  # an unreadable run is not one of ours; status/show report it
+            if problem is None and (study, new.run_id) in wanted and not (folder / new.run_id).exists():
+                found.append(path)
     return found
 
 

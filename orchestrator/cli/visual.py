@@ -116,6 +116,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="cutaway: the mirrored sphere with its front octant removed (default); octant: the octant with cut faces",
     )
     p.add_argument("--panel-size", type=int, default=420, help="pixels per rendered panel (default 420)")
+    p.add_argument("--title", default=None, help="figure title (default: the studies and how to read the figure)")
     p.add_argument(
         "-o", "--output", type=Path, default=None, help="figure file; .png, .svg or .pdf (default <study dir>/figure.png)"
     )
@@ -170,8 +171,13 @@ def _size(text: str) -> tuple[int, int]:
     return width, height
 
 
+def _by_label(runs: list) -> list[RunResult]:
+    """A study's runs as results, ordered by their label (Si before Si8.5Sn0.5Sb), then id."""
+    return sorted((RunResult(run) for run in runs), key=lambda r: (r.label, r.run_id))
+
+
 def resolve_results(refs: list[str], runs_dir: Path | None) -> list[RunResult]:
-    """Run results for each reference: a study name or a study folder (all its runs, in id order), a
+    """Run results for each reference: a study name or a study folder (all its runs, by label), a
     run directory, ``study/id``, a run id or a unique id prefix."""
     store = RunStore(runs_dir)
     results: list[RunResult] = []
@@ -181,12 +187,12 @@ def resolve_results(refs: list[str], runs_dir: Path | None) -> list[RunResult]:
             runs = list(RunStore(folder.resolve().parent).iter_runs(folder.resolve().name))
             if not runs:
                 raise RunNotFound(f"{folder} holds no runs (no <run id>/spec.yaml inside); give a study or a run")
-            results.extend(RunResult(run) for run in runs)
+            results.extend(_by_label(runs))
             continue
         if ref in store.studies():
             runs = list(store.iter_runs(ref))
             if runs:
-                results.extend(RunResult(run) for run in runs)
+                results.extend(_by_label(runs))
                 continue
         try:
             results.append(load_run(ref, runs_dir=runs_dir))
@@ -276,7 +282,14 @@ def cmd_figure(args: argparse.Namespace) -> int:
     dods = _dod_list(args.at) if args.at else sorted({round(d, 6) for r in results for d in r.dods})
     output = args.output or _default_plot_output(results, "figure")
     summary = make_figure(
-        results, fields, dods, output, clims=parse_clims(args.clim or []), view=args.view, panel_px=args.panel_size
+        results,
+        fields,
+        dods,
+        output,
+        clims=parse_clims(args.clim or []),
+        view=args.view,
+        panel_px=args.panel_size,
+        title=args.title,
     )
     limits = "; ".join(f"{f} {lo:.4g}..{hi:.4g}" for f, (lo, hi) in summary.clims.items())
     print(f"{summary.path}  ({len(summary.rows)} run(s) x DOD {', '.join(f'{d:g}' for d in summary.dods)}; limits {limits})")

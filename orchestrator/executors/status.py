@@ -153,6 +153,7 @@ def _add_scheduler_states(rows: Iterable[RunStatus]) -> None:
     for row in rows:
         if queue is not None and row.slurm_job in queue:
             row.scheduler_state = queue[row.slurm_job]
+            row.stale = False  # the scheduler still runs it, whatever the heartbeat says
         elif acct and row.slurm_job in acct:
             row.scheduler_state = acct[row.slurm_job]
         elif queue is not None:
