@@ -152,3 +152,11 @@ def test_spec_old_stress_every_step_is_explained():
     with pytest.raises(SpecError):
         parse_study(BASE + "outputs: {scalars: {every_dod: -0.1}}\n", "yaml")
     assert math.isfinite(parse_study(BASE, "yaml").outputs.scalars.every_dod)
+
+
+def test_spec_transport_scheme_reaches_numerics():
+    assert parse_study(BASE, "yaml").numerics.to_numerics().transport == "lumped"
+    text = BASE + "numerics: {transport: lumped-p2}\n"
+    assert parse_study(text, "yaml").numerics.to_numerics().transport == "lumped-p2"
+    with pytest.raises(SpecError, match="transport"):
+        parse_study(BASE + "numerics: {transport: upwind}\n", "yaml")
