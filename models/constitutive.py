@@ -126,7 +126,9 @@ class ReturnMapping:
 
     stress: Voigt (..., 6) [Pa]; plastic_strain: Voigt, tensor shear (..., 6) [-];
     alpha: equivalent plastic strain (...) [-]; tangent: consistent tangent, Mandel (..., 6, 6) [Pa]
-    (None when not requested); yielding: (...) bool, points where the step was plastic.
+    (None when not requested); yielding: (...) bool, points where the step was plastic;
+    secant: the SPD secant moduli K 1 (x) 1 + 2 G (q / q_tr) I_dev, Mandel (..., 6, 6) [Pa] (the
+    consistent tangent without its N (x) N softening term; a preconditioner for Newton's systems).
     """
 
     stress: np.ndarray
@@ -134,6 +136,7 @@ class ReturnMapping:
     alpha: np.ndarray
     tangent: np.ndarray | None
     yielding: np.ndarray
+    secant: np.ndarray | None = None
 
 
 def return_mapping(
@@ -185,11 +188,8 @@ def return_mapping(
         q_safe = np.where(q_tr > 0.0, q_tr, 1.0)
         beta = 1.0 - 3.0 * g * dgamma / q_safe
         gamma = np.where(yielding, 6.0 * g**2 * (dgamma / q_safe - 1.0 / (3.0 * g + h)), 0.0)
-        out.tangent = (
-            k[..., None, None] * np.outer(_ONE, _ONE)
-            + (2.0 * g * beta)[..., None, None] * _I_DEV
-            + gamma[..., None, None] * n_dir[..., :, None] * n_dir[..., None, :]
-        )
+        out.secant = k[..., None, None] * np.outer(_ONE, _ONE) + (2.0 * g * beta)[..., None, None] * _I_DEV
+        out.tangent = out.secant + gamma[..., None, None] * n_dir[..., :, None] * n_dir[..., None, :]
     return out
 
 

@@ -69,11 +69,10 @@ def _row(run: Run) -> dict[str, Any]:
     except StoreError as exc:
         row["changes"] = {}
         problems.append(str(exc))
-    try:
-        status = run.status
-    except StoreError as exc:
+    status = run.status
+    if status.get("damaged"):  # the store reads a damaged status.json as a failed run; say so here
+        problems.append(str(status.pop("error")))
         status = {"state": "unreadable"}
-        problems.append(str(exc))
     row["state"] = status.get("state", "pending")
     summary = dict.fromkeys(SCALAR_SUMMARIES)
     if row["state"] == "done":

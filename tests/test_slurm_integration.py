@@ -2,7 +2,7 @@
 
 The cluster (``tests/slurm_cluster.py``) has MaxArraySize = 4, so the 5-run sweep below is split
 into two array jobs. Two of its runs use a diffusivity law that validates but makes the radial
-solver fail (D = 2e-15 log(theta) is -inf at theta = 0), to check that failures are recorded
+solver fail (D = 1e-19 sqrt(1.21 - theta) validates on [0, 1.2] but is NaN once the surface overshoots 1.21), to check that failures are recorded
 with their logs and that ``--resubmit-failed`` resubmits exactly those.
 """
 
@@ -23,7 +23,7 @@ from slurm_cluster import LocalSlurmCluster, missing_binaries, slurm_cluster  # 
 
 pytestmark = pytest.mark.slurm
 
-BROKEN = "{base: Si, name: broken, diffusivity: {law: expression, expr: '2e-15*log(theta)'}}"
+BROKEN = "{base: Si, name: broken, diffusivity: {law: expression, expr: '1e-19*sqrt(1.21 - theta)'}}"
 SPEC = f"""\
 spec_version: 1
 name: slurm-it
@@ -108,7 +108,7 @@ def test_failed_runs_are_failed_with_their_logs(submitted):
     for run_id in _broken(store):
         run = store.find(f"slurm-it/{run_id}")
         assert run.state == "failed"
-        assert "not finite" in run.status["error"]
+        assert "SolverDiverged" in run.status["error"]
         assert "failed" in run.log_path.read_text()
         ref = index[str(run.path)]
         assert Path(ref.output).exists() and run_id in Path(ref.output).read_text()

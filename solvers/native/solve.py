@@ -4,7 +4,10 @@
 2. Transport system (:mod:`.edge_transport` by default, on the vertices or, with
    ``numerics.transport = lumped-p2``, on the P2 node set, :mod:`.refine`) with the flux J = model.surface_flux(V_h, A_h) of the
    *discrete* octant, so DOD = 1 lands exactly at ``model.full_lithiation_time``.
-3. Elasticity (:mod:`.elasticity`): assembled and factorised once.
+3. Elasticity (:mod:`.elasticity`): assembled and factorised once. Elastoplastic runs and E or nu
+   laws of theta use the quadrature-point mechanics of :mod:`.plasticity` (Newton at every
+   accepted step, a reused SPD factorisation as preconditioner); stress-driven diffusion wraps
+   the Galerkin transport (:mod:`.coupling`).
 4. The shared time loop (:func:`solvers.driver.run_transient`): adaptive BDF1/BDF2 + Newton up
    to the stop condition (``surface_theta``: max theta over the sphere vertices), a scalar row
    per accepted step with the stress extrema at the ``outputs.stress_every_dod`` cadence
@@ -29,7 +32,10 @@ from models.errors import ModelError
 from ..api import Numerics, OutputRequest, ResultSink, SolveStats, heartbeat
 from ..driver import Discretisation, run_transient
 from ..errors import SolverError
+from .coupling import StressDrivenOctantTransport
 from .elasticity import ElasticityProblem
+from .mechanics_post import QuadraturePost
+from .plasticity import QuadratureMechanics
 from .edge_transport import LumpedTransport
 from .krylov import FrozenKrylovSolver
 from .mesh import OctantMesh, mesh_from_options
@@ -101,7 +107,8 @@ def _transport(
     that DOD = 1 lands exactly at the model's full-lithiation time (t_full uses the exact domain
     volumes; the discrete ones differ by the meshing of the inclusions).
     """
-    kind = OctantTransport if numerics.transport == "galerkin" else LumpedTransport
+    galerkin = numerics.transport == "galerkin" or model.mechanics.stress_driven_diffusion  # the drift's scheme
+    kind = OctantTransport if galerkin else LumpedTransport
     if domain is None:
         flux = model.surface_flux(volume=mesh.volume, area=mesh.sphere_area)
         return kind(field, model.material.diffusivity, model.c_max, flux), flux
@@ -118,8 +125,13 @@ def _elasticity(
     """Elasticity with the matrix's constants, or per-element E, nu and Omega (eigen field c - c_ref);
     the factorisation is reused from the previous run in this process when mesh, E and nu match."""
     options = {"order": numerics.displacement_order, "linear_solver": numerics.linear_solver, "refined": refined}
+    theta0 = model.initial_theta  # E, nu laws (quadrature mechanics): the first factorisation at theta0
     try:
-        table = np.array([[*m.elastic_constants(), m.partial_molar_volume] for m in model.domain_materials])
+        table = np.array(
+            [[m.youngs_modulus_at(theta0), m.poisson_ratio_at(theta0), m.partial_molar_volume] for m in model.domain_materials]
+            if _quadrature_mechanics(model)
+            else [[*m.elastic_constants(), m.partial_molar_volume] for m in model.domain_materials]
+        )
     except ValueError as exc:
         raise SolverError(f"the native solver needs constant E and nu in every material: {exc}") from None
     if domain is None:
@@ -133,6 +145,11 @@ def _elasticity(
     _FACTOR_CACHE[key] = elasticity.solver
     elasticity.reused_factorisation = cached is not None
     return elasticity
+
+
+def _quadrature_mechanics(model: LithiationModel) -> bool:
+    """True when mechanics needs the quadrature-point solver (plasticity or E/nu laws of theta)."""
+    return model.mechanics.plastic or not all(m.constant_elasticity for m in model.domain_materials)
 
 
 def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, sink: ResultSink) -> SolveStats:
@@ -169,7 +186,23 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
     heartbeat(sink)
     timings["assembly"] = t_transport + elasticity.timings["assembly"]
     timings["factorisation"] = elasticity.timings["factorisation"]
-    post = NativePost(model, field, transport.ones_mass, elasticity, domain=field_domain)
+    quadrature = None
+    if _quadrature_mechanics(model):
+        if domain is not None or refined is not None:
+            raise SolverError(
+                "elastoplastic mechanics and E/nu laws of theta run on one material with numerics.transport"
+                " galerkin or lumped (not lumped-p2) in the native solver; use the radial backend or remove the inclusions"
+            )
+        quadrature = QuadratureMechanics(elasticity, model, linear_solver=numerics.linear_solver)
+        post = QuadraturePost(model, field, transport.ones_mass, elasticity, quadrature)
+        hydrostatic = post.hydrostatic
+    else:
+        post = NativePost(model, field, transport.ones_mass, elasticity, domain=field_domain)
+        hydrostatic = lambda c: post.mechanics(c)["hydrostatic"]  # noqa: E731
+    if model.mechanics.stress_driven_diffusion:
+        if domain is not None or refined is not None:
+            raise SolverError("stress_driven_diffusion in the native solver needs one material and no lumped-p2 transport")
+        transport = StressDrivenOctantTransport(transport, model, hydrostatic)
     stats.dofs = {"c": field.n_points, "u": elasticity.n_dofs}
     stats.extra["materials"] = [m.name for m in model.domain_materials]
 
@@ -205,8 +238,13 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
                 **{k: v for k, v in mesh.info.items()},
             },
             "surface_flux_mol_m2_s": flux,
+            "mechanics": model.mechanics.constitutive,
+            "stress_driven_diffusion": model.mechanics.stress_driven_diffusion,
         }
     )
+    if quadrature is not None:
+        stats.extra["quadrature_mechanics"] = {**quadrature.stats, "point_von_mises_max": post.point_von_mises_max}
+        timings["mechanics_factorisation"] = quadrature.stats["factorisation_s"]
     final_dod = stats.extra["final_dod"]
     timings["total"] = _time.perf_counter() - wall0
     stats.timings_s = timings
