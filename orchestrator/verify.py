@@ -25,7 +25,7 @@ Cases (R = 4.11 um, Si elastic constants; tau = D t / R^2):
                  (1601 uniform nodes): mean |dtheta| (along the diagonal in 3D) at DOD 0.25/0.5/0.9
                  falling with refinement (radial 41/81/161 nodes, native n = 4/8/15), tolerance
                  h^2 from 0.01 at 161 radial nodes and 0.02 at n = 15; smallest theta >= -0.01.
-``pybamm``       (full level) the same law in PyBaMM's finite-volume sphere (800 cells): radial and
+``pybamm``       (full level) the same law in PyBaMM's finite-volume sphere (200 cells): radial and
                  native profiles at DOD 0.25/0.5/0.9 (the front reaching the centre); skipped with a
                  reason when pybamm is not installed (``pip install 'octant[pybamm]'``).
 
