@@ -37,7 +37,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, cg
 
 from models import LithiationModel
-from models.constitutive import from_mandel, return_mapping, to_mandel, von_mises
+from models.constitutive import elastic_tangent, from_mandel, return_mapping, to_mandel, von_mises
 from models.laws import law_value
 
 from ..errors import SolverDiverged
@@ -137,7 +137,11 @@ class QuadratureMechanics:
         self.cg_rtol = cg_rtol
         self.preconditioner: SpdSolver = el.solver
         self.recovery = self._recovery_operator()
-        self.stats = {"newton_iterations": 0, "cg_iterations": 0, "factorisations": 0, "solves": 0,
+        lam, mu = np.asarray(el.lam_e), np.asarray(el.mu_e)  # the moduli of the factorised K_e
+        e0 = mu * (3.0 * lam + 2.0 * mu) / (lam + mu)
+        self.d_elastic = elastic_tangent(e0, lam / (2.0 * (lam + mu)))[:, None]  # (m, 1, 6, 6)
+        self.d_scale = float(np.max(np.abs(self.d_elastic)))
+        self.stats = {"newton_iterations": 0, "cg_iterations": 0, "factorisations": 0, "solves": 0, "elastic_solves": 0,
                       "factorisation_s": 0.0, "setup_s": _time.perf_counter() - t0}
 
     def _recovery_operator(self) -> sp.csr_matrix:
@@ -177,10 +181,41 @@ class QuadratureMechanics:
         return k[self.free][:, self.free]
 
     # -- solve ------------------------------------------------------------------------------------
+    def _tangent_operator(self, d: np.ndarray):
+        """(K_t on the free unknowns as a LinearOperator, True when K_t is the elastic stiffness).
+
+        Matrix-free, nothing assembled: K_t v = K_e v + sum_{points p} |T| w_q B_p^T (D_p - D_e) B_p v
+        with the stored elastic stiffness K_e; the correction runs only over the points whose
+        tangent differs from the elastic one (the plastic zone), gathered once per Newton iteration.
+        """
+        diff = d - self.d_elastic
+        pts = np.nonzero(np.any(np.abs(diff) > 1e-12 * self.d_scale, axis=(-2, -1)))
+        k_e, free, n = self.el.stiffness_free, self.free, self.el.n_dofs
+        if pts[0].size == 0:
+            return k_e, True
+        b = self.B[pts]  # (p, 6, 3 n_local)
+        wd = self.wv[pts][:, None, None] * diff[pts]  # (p, 6, 6)
+        dofs = self.dofs[pts[0]]  # (p, 3 n_local)
+
+        def matvec(v: np.ndarray) -> np.ndarray:
+            full = np.zeros(n)
+            full[free] = np.ravel(v)
+            strain = np.einsum("pkd,pd->pk", b, full[dofs])
+            local = np.einsum("pkd,pk->pd", b, np.einsum("pkl,pl->pk", wd, strain))
+            return k_e @ np.ravel(v) + np.bincount(dofs.ravel(), local.ravel(), minlength=n)[free]
+
+        return LinearOperator(k_e.shape, matvec=matvec, dtype=float), False
+
     def _linear_solve(self, res, rhs: np.ndarray) -> np.ndarray:
-        """CG on K_t du = rhs, preconditioned by the stored factorisation; when CG is slow, factorise
-        the current secant matrix and retry once (then accept the secant step: modified Newton)."""
-        k = self._tangent(res.tangent)
+        """K_t du = rhs: one back-substitution when the step is elastic everywhere (and the factor is
+        still the elastic one); else CG on the matrix-free tangent, preconditioned by the stored
+        factorisation; when CG is slow, factorise the current secant matrix and retry once (then
+        accept the secant step: modified Newton)."""
+        k, elastic = self._tangent_operator(res.tangent)
+        if elastic and self.preconditioner is self.el.solver:
+            self.stats["solves"] += 1
+            self.stats["elastic_solves"] += 1
+            return self.preconditioner(rhs)
         for attempt in range(2):
             count = {"n": 0}
 
