@@ -59,7 +59,7 @@ class QuadraturePost(NativePost):
     def accept(self, t: float, c: np.ndarray, dt: float) -> None:
         """Solve and commit the mechanics of an accepted state (the time loop's hook)."""
         state = self._state(c)
-        self.quadrature.commit(state)
+        self.quadrature.commit(state, c)
         self._trial = None
         fields = self.quadrature.vertex_fields(state)
         self._accepted = (np.array(c, dtype=float, copy=True), fields)

@@ -141,6 +141,8 @@ class QuadratureMechanics:
         self.cg_rtol = cg_rtol
         self.preconditioner: SpdSolver = el.solver
         self.recovery = self._recovery_operator()
+        self._increment: tuple[np.ndarray, np.ndarray] | None = None  # last accepted (du, d e_v)
+        self._committed_ev: np.ndarray | None = None  # e_v (m, nq) of the committed state
         lam, mu = np.asarray(el.lam_e), np.asarray(el.mu_e)  # the moduli of the factorised K_e
         e0 = mu * (3.0 * lam + 2.0 * mu) / (lam + mu)
         self.d_elastic = elastic_tangent(e0, lam / (2.0 * (lam + mu)))[:, None]  # (m, 1, 6, 6)
@@ -256,11 +258,10 @@ class QuadratureMechanics:
         kw = self._material(theta)
         ev = self.omega * (theta * self.c_max - self.c_ref)
         hist = self.committed
-        u = hist.u.copy()
         swelling = np.zeros_like(hist.stress)
         swelling[..., :3] = (kw["youngs_modulus"] * np.abs(ev))[..., None]
         scale = max(float(np.max(np.abs(self._forces(swelling)))), 1e-300)  # force scale of the eigenstrain
-        state = self._evaluate(u, ev, kw)
+        u, state = self._initial_guess(ev, kw)
         for it in range(1, self.max_iterations + 1):
             res, r = state
             norm = np.max(np.abs(r))
@@ -284,14 +285,35 @@ class QuadratureMechanics:
         self.stats["newton_iterations"] += it - 1
         return MechanicsState(u, self._strain(u), res.stress, res.plastic_strain, res.alpha, it - 1)
 
+    def _initial_guess(self, ev: np.ndarray, kw: dict):
+        """(u, evaluated state) to start Newton from: the committed u, or the committed u plus the
+        last accepted increment scaled by the projection of the new swelling increment on the last
+        one (a secant predictor), whichever has the smaller residual."""
+        hist = self.committed
+        start = (hist.u.copy(), self._evaluate(hist.u, ev, kw))
+        if self._increment is None:
+            return start
+        du, dev = self._increment
+        s = float(np.clip(np.vdot(ev - self._committed_ev, dev) / max(np.vdot(dev, dev), 1e-300), 0.0, 4.0))
+        u = hist.u + s * du
+        guess = (u, self._evaluate(u, ev, kw))
+        better = np.max(np.abs(guess[1][1])) < np.max(np.abs(start[1][1]))
+        return guess if better else start
+
     def _evaluate(self, u: np.ndarray, ev: np.ndarray, kw: dict):
         """(return mapping at u, free residual) from the committed history."""
         hist = self.committed
         res = return_mapping(self._strain(u), ev, hist.plastic_strain, hist.alpha, **kw)
         return res, self._forces(res.stress)[self.free]
 
-    def commit(self, state: MechanicsState) -> None:
-        """Make ``state`` the history of the next step."""
+    def commit(self, state: MechanicsState, c: np.ndarray | None = None) -> None:
+        """Make ``state`` (solved for the vertex concentration ``c``) the history of the next step;
+        with ``c``, its increment also seeds the next step's initial guess."""
+        if c is not None:
+            ev = self.omega * (self.theta_at_points(c) * self.c_max - self.c_ref)
+            if self._committed_ev is not None:
+                self._increment = (state.u - self.committed.u, ev - self._committed_ev)
+            self._committed_ev = ev
         self.committed = state
 
     # -- outputs ----------------------------------------------------------------------------------
