@@ -5,6 +5,11 @@ For each backend (radial: full Si lithiation; native: Si lithiation up to ``--na
 (yield stress 1.75 GPa); the table lists accepted steps, wall time, and for elastoplastic runs the
 mechanics Newton iterations, CG iterations and factorisations (native) per run.
 
+Measured on the shared 2-core machine (timings noisy), native coarse Si to DOD 0.05: 1.3 s elastic,
+10.8 s elastoplastic (74 Newton, 329 CG iterations); 44 s (121 Newton, 1096 CG) before the
+matrix-free tangent, single-threaded BLAS in the CG loop and the secant predictor. Full native
+coarse elastoplastic lithiation: 76 s (201 steps). See the README mechanics section.
+
 Usage::
 
     PYTHONPATH=. python benchmarks/bench_mechanics.py
