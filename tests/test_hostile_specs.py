@@ -55,7 +55,7 @@ def _cli(argv: list[str], capsys, seconds: int = 20) -> tuple[int, str, str]:
     return code, out, err
 
 
-def _refused(tmp_path: Path, spec: Path, capsys, *needles: str, command: str = "run") -> str:
+def assert_refused(tmp_path: Path, spec: Path, capsys, *needles: str, command: str = "run") -> str:
     before = set(tmp_path.parent.iterdir())
     argv = [command, str(spec)] + (["--runs-dir", str(tmp_path / "runs")] if command == "run" else [])
     code, out, err = _cli(argv, capsys)
@@ -91,7 +91,7 @@ def _refused(tmp_path: Path, spec: Path, capsys, *needles: str, command: str = "
     ],
 )
 def test_non_finite_and_huge_values_are_refused(tmp_path, capsys, fields, needles):
-    _refused(tmp_path, _spec(tmp_path, **fields), capsys, *needles)
+    assert_refused(tmp_path, _spec(tmp_path, **fields), capsys, *needles)
 
 
 # ------------------------------------------------------------------------------ expressions
@@ -111,7 +111,7 @@ def test_non_finite_and_huge_values_are_refused(tmp_path, capsys, fields, needle
 )
 def test_hostile_diffusivity_expressions_are_refused(tmp_path, capsys, expr, needle):
     material = f"{{base: Si, diffusivity: {{law: expression, expr: '{expr}'}}}}"
-    err = _refused(tmp_path, _spec(tmp_path, material=material), capsys, needle)
+    err = assert_refused(tmp_path, _spec(tmp_path, material=material), capsys, needle)
     assert len(err) < 3000  # a message, not a dump of the expression tree
 
 
@@ -131,31 +131,31 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 
 @pytest.mark.parametrize("command", ["validate", "run"])
 def test_billion_laughs_is_refused(tmp_path, capsys, command):
-    _refused(tmp_path, _spec(tmp_path, BILLION_LAUGHS), capsys, "aliases", command=command)
+    assert_refused(tmp_path, _spec(tmp_path, BILLION_LAUGHS), capsys, "aliases", command=command)
 
 
 def test_billion_laughs_inside_a_sweep_is_refused(tmp_path, capsys):
     text = BASE.format(radius="1 um", material="Si", fields_at="{dod: [0.3]}", numerics="{}")
     text = "x: &x [1 um, 2 um, 3 um, 4 um, 5 um, 6 um, 7 um, 8 um, 9 um, 10 um]\n" + text
     text += "sweep: {grid: {model.particle.radius: [" + ",".join(["*x"] * 20000) + "]}}\n"
-    _refused(tmp_path, _spec(tmp_path, text), capsys, "aliases")
+    assert_refused(tmp_path, _spec(tmp_path, text), capsys, "aliases")
 
 
 def test_recursive_alias_is_refused(tmp_path, capsys):
-    _refused(tmp_path, _spec(tmp_path, "a: &a [1, *a]\n"), capsys)
+    assert_refused(tmp_path, _spec(tmp_path, "a: &a [1, *a]\n"), capsys)
 
 
 def test_yaml_syntax_errors_name_line_and_column(tmp_path, capsys):
     text = BASE.format(radius="1 um", material="Si", fields_at="{dod: [0.3]}", numerics="{}")
     text = text.replace("  material: Si\n", "  material: [Si\n")
-    err = _refused(tmp_path, _spec(tmp_path, text), capsys, "not valid YAML", command="validate")
+    err = assert_refused(tmp_path, _spec(tmp_path, text), capsys, "not valid YAML", command="validate")
     assert "line 6, column" in err or "line 7, column" in err, err
 
 
 def test_json_and_toml_syntax_errors_name_line_and_column(tmp_path, capsys):
-    err = _refused(tmp_path, _spec(tmp_path, '{\n  "name": "x",\n  oops\n}', name="s.json"), capsys, command="validate")
+    err = assert_refused(tmp_path, _spec(tmp_path, '{\n  "name": "x",\n  oops\n}', name="s.json"), capsys, command="validate")
     assert "line 3, column 3" in err
-    err = _refused(tmp_path, _spec(tmp_path, 'name = "x"\nspec_version = = 1\n', name="s.toml"), capsys, command="validate")
+    err = assert_refused(tmp_path, _spec(tmp_path, 'name = "x"\nspec_version = = 1\n', name="s.toml"), capsys, command="validate")
     assert "line 2" in err
 
 
@@ -163,12 +163,12 @@ def test_json_and_toml_syntax_errors_name_line_and_column(tmp_path, capsys):
 def test_special_and_huge_spec_files_are_refused(tmp_path, capsys):
     zero = tmp_path / "zero.yaml"
     zero.symlink_to("/dev/zero")
-    _refused(tmp_path, zero, capsys, "not a regular file", command="validate")
+    assert_refused(tmp_path, zero, capsys, "not a regular file", command="validate")
     fifo = tmp_path / "fifo.yaml"
     os.mkfifo(fifo)
-    _refused(tmp_path, fifo, capsys, "not a regular file", command="validate")
+    assert_refused(tmp_path, fifo, capsys, "not a regular file", command="validate")
     big = _spec(tmp_path, "# padding\n" * 200_000, name="big.yaml")
-    _refused(tmp_path, big, capsys, "at most", command="validate")
+    assert_refused(tmp_path, big, capsys, "at most", command="validate")
 
 
 # ------------------------------------------------------------------------------ sizes
@@ -179,7 +179,7 @@ def test_huge_sweeps_are_refused_before_expansion_with_an_override(tmp_path, cap
     )
     text = BASE.format(radius="1 um", material="Si", fields_at="{dod: [0.3]}", numerics="{}") + f"sweep: {{grid: {{{grid}}}}}\n"
     spec = _spec(tmp_path, text)
-    _refused(tmp_path, spec, capsys, "100000 runs", "--max-runs 100000")
+    assert_refused(tmp_path, spec, capsys, "100000 runs", "--max-runs 100000")
     small = text.replace(str(list(range(10, 10010))), "[10, 11, 12]")
     spec = _spec(tmp_path, small)
     code, out, err = _cli(["validate", str(spec), "--max-runs", "29"], capsys)
@@ -191,7 +191,7 @@ def test_huge_sweeps_are_refused_before_expansion_with_an_override(tmp_path, cap
 def test_huge_native_meshes_are_refused_before_meshing_with_an_override(tmp_path, capsys):
     spec = _spec(tmp_path, radius="4.11 um", numerics="{mesh: {element_size: 50 nm}}").read_text()
     spec = _spec(tmp_path, spec.replace("backend: radial", "backend: native"))
-    err = _refused(tmp_path, spec, capsys, "tetrahedra", "--max-elements")
+    err = assert_refused(tmp_path, spec, capsys, "tetrahedra", "--max-elements")
     assert "1,647,750" in err  # 6 n^3 with n = ceil(pi R / (4 h)) = 65
     code, out, err = _cli(["validate", str(spec), "--max-elements", "2000000"], capsys)
     assert code == 0 and "1,647,750 tetrahedra" in out
@@ -199,7 +199,7 @@ def test_huge_native_meshes_are_refused_before_meshing_with_an_override(tmp_path
 
 def test_thousands_of_field_frames_are_refused(tmp_path, capsys):
     times = "[" + ", ".join(f"{i + 1} s" for i in range(5000)) + "]"
-    _refused(tmp_path, _spec(tmp_path, fields_at=f"{{times: {times}}}"), capsys, "5003 field frames", "more than 1000")
+    assert_refused(tmp_path, _spec(tmp_path, fields_at=f"{{times: {times}}}"), capsys, "5003 field frames", "more than 1000")
 
 
 # ------------------------------------------------------------------------------ plausibility
