@@ -40,6 +40,7 @@ from .assembly import assemble_vector
 from .basis import barycentric_gradients
 from .krylov import NewtonSystem
 from .mesh import OctantMesh
+from .transport import MassInventory
 
 __all__ = ["LumpedTransport", "law_value_and_derivative"]
 
@@ -54,7 +55,7 @@ def law_value_and_derivative(law, theta: np.ndarray) -> tuple[np.ndarray, np.nda
     return np.asarray(law(theta), dtype=float), np.asarray(law.derivative(theta), dtype=float)
 
 
-class LumpedTransport:
+class LumpedTransport(MassInventory):
     """Lumped-mass edge-based P1 transport on ``mesh`` (a :class:`solvers.stepping.SemiDiscreteProblem`).
 
     Parameters
@@ -173,13 +174,3 @@ class LumpedTransport:
             spd=sp.csr_matrix((spd, self.indices, self.indptr), shape=shape),
             a0=float(a0),
         )
-
-    # -- diagnostics ------------------------------------------------------------------------------
-    def amount(self, y: np.ndarray) -> float:
-        """integral c_h dx [mol] (lumped = exact for P1)."""
-        return float(self.ones_mass @ y)
-
-    @property
-    def volume(self) -> float:
-        """V_h [m^3]."""
-        return float(self.ones_mass.sum())

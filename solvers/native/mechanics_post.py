@@ -14,11 +14,10 @@ import numpy as np
 from models import LithiationModel
 from models.constitutive import von_mises
 
-from ..api import FieldFrame
 from .elasticity import ElasticityProblem
 from .mesh import OctantMesh
 from .plasticity import MechanicsState, QuadratureMechanics
-from .postprocess import NativePost, max_principal
+from .postprocess import NativePost
 
 __all__ = ["QuadraturePost"]
 
@@ -88,25 +87,3 @@ class QuadraturePost(NativePost):
         row = super().base_row(t, c)
         row["plastic_strain_max"] = self._extrema[float(t)][3] if float(t) in self._extrema else 0.0
         return row
-
-    def frame(self, t: float, c: np.ndarray) -> FieldFrame:
-        """All point fields of :data:`solvers.api.FIELD_UNITS`, from the quadrature mechanics."""
-        mech = self.mechanics(c)
-        c = np.array(c, dtype=float, copy=True)
-        return FieldFrame(
-            time=float(t),
-            dod=self.dod(c),
-            points=self.mesh.points,
-            cells={"tetra": self.mesh.tets},
-            point_data={
-                "c": c,
-                "theta": c / self.model.c_max,
-                "displacement": mech["displacement"].copy(),
-                "stress": mech["stress"].copy(),
-                "von_mises": mech["von_mises"].copy(),
-                "hydrostatic": mech["hydrostatic"].copy(),
-                "volumetric_strain": mech["strain"][:, :3].sum(axis=1),
-                "max_principal_stress": max_principal(mech["stress"]),
-                "plastic_strain": mech["plastic_strain"].copy(),
-            },
-        )

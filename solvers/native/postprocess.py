@@ -174,6 +174,6 @@ class NativePost:
                 "hydrostatic": mech["hydrostatic"].copy(),
                 "volumetric_strain": mech["strain"][:, :3].sum(axis=1),
                 "max_principal_stress": max_principal(mech["stress"]),
-                "plastic_strain": np.zeros(self.mesh.n_points),
+                "plastic_strain": mech["plastic_strain"].copy() if "plastic_strain" in mech else np.zeros(self.mesh.n_points),
             },
         )

@@ -47,12 +47,27 @@ from .krylov import NewtonSystem
 from .mesh import OctantMesh
 from .quadrature import tetrahedron_rule
 
-__all__ = ["OctantTransport"]
+__all__ = ["MassInventory", "OctantTransport"]
 
 log = logging.getLogger(__name__)
 
 
-class OctantTransport:
+class MassInventory:
+    """Li inventory diagnostics of a P1 transport system with ``ones_mass`` = 1^T M (per vertex, m^3)."""
+
+    ones_mass: np.ndarray
+
+    def amount(self, y: np.ndarray) -> float:
+        """integral c_h dx [mol] over the mesh (exact for P1, consistent or lumped mass)."""
+        return float(self.ones_mass @ y)
+
+    @property
+    def volume(self) -> float:
+        """V_h = integral 1 dx [m^3]."""
+        return float(self.ones_mass.sum())
+
+
+class OctantTransport(MassInventory):
     """P1 transport system on an octant mesh (a :class:`solvers.stepping.SemiDiscreteProblem`).
 
     Parameters
@@ -159,13 +174,3 @@ class OctantTransport:
             spd=self.pattern.matrix(mass_part + dbar[:, None, None] * self.gram),
             a0=float(a0),
         )
-
-    # -- diagnostics -----------------------------------------------------------------------------
-    def amount(self, y: np.ndarray) -> float:
-        """integral c_h dx [mol] over the octant mesh."""
-        return float(self.ones_mass @ y)
-
-    @property
-    def volume(self) -> float:
-        """V_h = integral 1 dx [m^3]."""
-        return float(self.ones_mass.sum())
