@@ -127,7 +127,13 @@ class MeshOptions:
 
 @dataclass(frozen=True)
 class TimeOptions:
-    """Adaptive time stepping: BDF order (1 or 2), local error tolerances, step bounds [s]."""
+    """Adaptive time stepping: BDF order (1 or 2), local error tolerances, step bounds [s].
+
+    ``newton_tol``: Newton stops when its next update is estimated below ``newton_tol`` times the
+    state's scale (max norm). Default (None): 0.1 min(rtol, atol), i.e. the Newton error is at most
+    a tenth of the smallest local-error weight (SUNDIALS' CVODE uses the same 0.1 factor), 1e-7 at
+    the default tolerances: solving the nonlinear system further changes nothing the error test sees.
+    """
 
     rtol: float = 1e-4
     atol: float = 1e-6  # absolute tolerance on theta [-]
@@ -135,7 +141,12 @@ class TimeOptions:
     initial_step: float | None = None
     max_step: float | None = None
     max_newton_iterations: int = 12
-    newton_tol: float = 1e-10
+    newton_tol: float | None = None
+
+    @property
+    def newton_tolerance(self) -> float:
+        """The Newton tolerance in use (relative to the state's scale)."""
+        return self.newton_tol if self.newton_tol is not None else 0.1 * min(self.rtol, self.atol)
 
 
 @dataclass(frozen=True)

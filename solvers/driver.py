@@ -96,9 +96,13 @@ class Discretisation:
 
 class ScalarQueue:
     """Scalar rows written to the sink in order; rows that need stresses are evaluated ``batch``
-    at a time (one multi-right-hand-side solve). ``flush()`` writes everything pending."""
+    at a time (one multi-right-hand-side solve). ``flush()`` writes everything pending.
 
-    def __init__(self, post: PostProcessor, sink: ResultSink, *, every_dod: float | None, batch: int = 16):
+    64 right-hand sides per solve: the supernodal back-substitution of the medium-mesh elasticity
+    factor costs (CHOLMOD, 2 cores) 150 ms for one, 36 ms each for 16 and 27 ms each for 64;
+    rows reach the sink at most 64 stress samples late (0.32 in DOD at the default cadence)."""
+
+    def __init__(self, post: PostProcessor, sink: ResultSink, *, every_dod: float | None, batch: int = 64):
         self.post, self.sink = post, sink
         self.enabled = every_dod is not None
         self.every_dod = float(every_dod) if every_dod is not None else math.inf

@@ -29,7 +29,8 @@ The linear solver is scipy's sparse LU (``splu``) unless the caller passes ``lin
 (it is also called once with A = M, for y'_0 of the first predictor).
 Newton has converged when the next update, estimated from |dy|, from the contraction rate
 r < 1 (r / (1 - r) |dy|) or from the residual decrease (|dy_k| |R_k| / |R_{k-1}|, safety factor
-100), is below ``options.newton_tol * max(scale, |y|)`` in the max norm; a linear problem thus
+100), is below ``options.newton_tolerance * max(scale, |y|)`` in the max norm (by default
+0.1 min(rtol, atol), see :class:`~solvers.api.TimeOptions`); a linear problem thus
 costs one factorisation per step. A problem may also provide the optional method
 ``newton_matrix(a0, y, t)`` returning a_0 M - dF/dy directly (see :class:`SemiDiscreteProblem`).
 
@@ -238,7 +239,7 @@ def _newton(
 ) -> _Attempt:
     """Solve R(y) = M (a0 y + history_term) - F(y, t_new) = 0 by Newton from ``y_pred``.
 
-    Converged when the next update is estimated below ``newton_tol * max(scale, |y|)`` (max norm):
+    Converged when the next update is estimated below ``newton_tolerance * max(scale, |y|)`` (max norm):
     the update just made (|dy_k|), its contraction r = |dy_k| / |dy_{k-1}| (r / (1 - r) |dy_k|),
     or the residual decrease (|dy_k| |R_k| / |R_{k-1}|, with a safety factor 100), whichever is
     available first; the last one lets a (nearly) linear step stop after a single factorisation.
@@ -263,7 +264,7 @@ def _newton(
             return _Attempt(None, it, "non-finite Newton update")
         y += dy
         size = float(np.max(np.abs(dy)))
-        tol = options.newton_tol * max(scale, float(np.max(np.abs(y))))
+        tol = options.newton_tolerance * max(scale, float(np.max(np.abs(y))))
         rate = size / previous if previous > 0 else 0.0
         if size <= tol or (it > 1 and rate < 1.0 and rate / (1.0 - rate) * size <= tol):
             return _Attempt(y, it)

@@ -76,22 +76,17 @@ class StressDrivenOctantTransport:
         b = self.base
         return b.rhs(y, t) + np.bincount(b.tets.ravel(), weights=(flux_dir * pbar[:, None]).ravel(), minlength=b.n)
 
-    def _drift_blocks(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _drift_blocks(self, y: np.ndarray) -> np.ndarray:
+        """Element blocks (m, 4, 4) of the drift's contribution to dF/dc."""
         pbar, dp, flux_dir, k = self._terms(y)
-        stiff = (pbar * k)[:, None, None] * self.base.gram
-        return flux_dir[:, :, None] * dp[:, None, :] - stiff, stiff
+        return flux_dir[:, :, None] * dp[:, None, :] - (pbar * k)[:, None, None] * self.base.gram
 
     def jacobian(self, y: np.ndarray, t: float):
         """dF/dc with the local elastic estimate of d sigma_h / dc."""
-        blocks, _ = self._drift_blocks(y)
+        blocks = self._drift_blocks(y)
         return self.base.jacobian(y, t) + self.base.pattern.matrix(blocks)
 
     def newton_matrix(self, a0: float, y: np.ndarray, t: float) -> NewtonSystem:
-        """a0 M - dF/dc and its SPD companion (the drift's effective diffusion added)."""
-        base = self.base.newton_matrix(a0, y, t)
-        blocks, stiff = self._drift_blocks(y)
-        return NewtonSystem(
-            matrix=base.matrix - self.base.pattern.matrix(blocks),
-            spd=base.spd + self.base.pattern.matrix(stiff),
-            a0=base.a0,
-        )
+        """a0 M - dF/dc with the drift, on the base transport's fixed pattern (one assembly)."""
+        blocks = self._drift_blocks(y)
+        return NewtonSystem(matrix=self.base.pattern.matrix(self.base.newton_blocks(a0, y) - blocks), a0=float(a0))

@@ -160,17 +160,7 @@ class LumpedTransport(MassInventory):
         return sp.csr_matrix((self._jacobian_data(y), self.indices, self.indptr), shape=(self.n, self.n))
 
     def newton_matrix(self, a0: float, y: np.ndarray, t: float) -> NewtonSystem:
-        """a0 M - dF/dc with its symmetric part a0 M + K(D_e) (for a Cholesky preconditioner)."""
+        """a0 M - dF/dc on the fixed edge pattern."""
         data = -self._jacobian_data(y)
         data[self._slot_diag] += a0 * self.ones_mass
-        wd, _, _ = self._edge_terms(y)
-        spd = np.empty(self.nnz)
-        spd[self._slot_diag] = a0 * self.ones_mass + np.bincount(self.i, wd, self.n) + np.bincount(self.j, wd, self.n)
-        spd[self._slot_ij] = -wd
-        spd[self._slot_ji] = -wd
-        shape = (self.n, self.n)
-        return NewtonSystem(
-            matrix=sp.csr_matrix((data, self.indices, self.indptr), shape=shape),
-            spd=sp.csr_matrix((spd, self.indices, self.indptr), shape=shape),
-            a0=float(a0),
-        )
+        return NewtonSystem(matrix=sp.csr_matrix((data, self.indices, self.indptr), shape=(self.n, self.n)), a0=float(a0))

@@ -27,8 +27,8 @@ exactly; with V_h = 1^T M 1 and J = i_m rho V_h / (F A_h) the DOD reaches 1 exac
 capacity / i_m (BDF is exact for linear functions of time).
 
 The Newton matrix a0 M - dF/dc of the stepper is assembled directly on the shared P1 pattern
-(``newton_matrix``) together with its symmetric positive definite part a0 M + K(Dbar), which
-:class:`~.krylov.FrozenKrylovSolver` factorises now and then to precondition GMRES.
+(``newton_matrix``); :class:`~.krylov.FrozenKrylovSolver` factorises it now and then to
+precondition GMRES.
 """
 
 from __future__ import annotations
@@ -165,12 +165,10 @@ class OctantTransport(MassInventory):
         """dF/dc (exact), sparse (n, n)."""
         return self.pattern.matrix(self._jacobian_blocks(y))
 
+    def newton_blocks(self, a0: float, y: np.ndarray) -> np.ndarray:
+        """Element blocks (m, 4, 4) of a0 M - dF/dc."""
+        return a0 * self._mass_data - self._jacobian_blocks(y)
+
     def newton_matrix(self, a0: float, y: np.ndarray, t: float) -> NewtonSystem:
-        """a0 M - dF/dc (assembled in one pass on the P1 pattern) with its SPD part a0 M + K(Dbar)."""
-        dbar, _, _ = self._element_terms(y)
-        mass_part = a0 * self._mass_data
-        return NewtonSystem(
-            matrix=self.pattern.matrix(mass_part - self._jacobian_blocks(y)),
-            spd=self.pattern.matrix(mass_part + dbar[:, None, None] * self.gram),
-            a0=float(a0),
-        )
+        """a0 M - dF/dc, assembled in one pass on the fixed P1 pattern."""
+        return NewtonSystem(matrix=self.pattern.matrix(self.newton_blocks(a0, y)), a0=float(a0))
