@@ -51,7 +51,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from .assembly import BlockPattern, assemble_matrix
+from .assembly import SymmetricBlockPattern, assemble_matrix
 from .basis import barycentric_gradients, basis_gradients, gradient_coefficients, n_local
 from .linalg import SpdSolver, factorize
 from .mesh import OctantMesh
@@ -210,8 +210,14 @@ class ElasticityProblem:
             integral d_i phi_a d_j phi_b = |T| sum_{k,l} M[k, l, a, b] d_i lambda_k d_j lambda_l,
             M[k, l, a, b] = sum_q w_q C_q[a, k] C_q[b, l]   (element independent),
 
-        so the per-element work is one (9 m x 16) @ (16 x n_local^2) matrix product; the blocks
-        are summed on a precomputed 3x3-block pattern (:class:`.assembly.BlockPattern`).
+        so that, with the material folded into the small per-element tensor
+
+            H[k, l, i, j] = |T| (lambda g_ki g_lj + mu g_kj g_li + mu delta_ij g_k . g_l),
+            g_ki = d_i lambda_k,
+
+        the block (a, b) of every element is K_e[(a, i), (b, j)] = sum_{k,l} M[k, l, a, b]
+        H[k, l, i, j]: one (n_pairs x 16) @ (16 x 9 m) product over the local pairs a <= b only
+        (K_e is symmetric), summed on :class:`.assembly.SymmetricBlockPattern`.
         """
         rule = tetrahedron_rule(2 * (self.order - 1))
         nl = n_local(self.order)
@@ -219,22 +225,21 @@ class ElasticityProblem:
         for lam_q, w_q in zip(rule.lambdas, rule.weights):  # quadrature points
             coef = gradient_coefficients(self.order, lam_q)
             ref += w_q * np.einsum("ak,bl->klab", coef, coef)
-        ref = ref.reshape(16, nl * nl)
-        pattern = BlockPattern(self.conn, self.n_nodes, 3)
-        data = np.zeros((pattern.nnzb, 3, 3))
-        self._stiffness_blocks = (pattern, data)
-        for lo in range(0, self.mesh.n_tets, _CHUNK):
-            sl = slice(lo, lo + _CHUNK)
-            gl, vol = self.grad_lambda[sl], self.vol[sl]
-            m = gl.shape[0]
-            # g2[m, i, j, k, l] = d_i lambda_k d_j lambda_l
-            g2 = np.einsum("mki,mlj->mijkl", gl, gl).reshape(m * 9, 16)
-            s = (g2 @ ref).reshape(m, 3, 3, nl, nl) * vol[:, None, None, None, None]  # s[m,i,j,a,b]
-            lam, mu = self.lam_e[sl, None, None, None, None], self.mu_e[sl, None, None, None, None]
-            ke = lam * s + mu * s.transpose(0, 2, 1, 3, 4)
-            ke[:, [0, 1, 2], [0, 1, 2]] += mu[:, 0] * np.trace(s, axis1=1, axis2=2)[:, None]
-            pattern.add(data, sl, ke.transpose(0, 3, 4, 1, 2))  # (m, a, b, i, j)
-        return pattern.csr(data, self.free)
+        pairs = np.triu_indices(nl)
+        ref = np.ascontiguousarray(ref[:, :, pairs[0], pairs[1]].reshape(16, -1).T)  # (n_pairs, 16)
+        gl = self.grad_lambda
+        gg = np.einsum("mki,mlj->klmij", gl, gl)  # (4, 4, m, 3, 3)
+        lam, mu = self.vol * self.lam_e, self.vol * self.mu_e  # (m,)
+        h = lam[:, None, None] * gg + mu[:, None, None] * gg.transpose(0, 1, 2, 4, 3)
+        h[..., [0, 1, 2], [0, 1, 2]] += (mu * np.trace(gg, axis1=3, axis2=4))[..., None]
+        del gg
+        blocks = ref @ h.reshape(16, -1)  # (n_pairs, m * 9): pair-major, then element, then (i, j)
+        del h
+        pattern = SymmetricBlockPattern(self.conn, self.n_nodes, 3, pairs)
+        upper = pattern.upper_blocks(blocks)
+        del blocks
+        self._stiffness_blocks = (pattern, upper)
+        return pattern.csr(upper, self.free)
 
     @property
     def stiffness(self) -> sp.csr_matrix:
