@@ -248,23 +248,30 @@ class ElasticityProblem:
         return pattern.csr(data)
 
     def _assemble_load(self) -> sp.csr_matrix:
-        """L (n_dofs, n_field) with L[(a, i), n] = K_b s_e integral N_n d_i phi_a (N_n: field hat)."""
-        nl = n_local(self.order)
-        dofs = (3 * self.conn[:, :, None] + np.arange(3)[None, None, :]).reshape(-1, 3 * nl)
-        factor = self.vol * self.bulk_e * self.scale_e
+        """L (n_dofs, n_field) with L[(a, i), n] = K_b s_e integral N_n d_i phi_a (N_n: field hat).
+
+        With grad phi_a = sum_k C[a, k] grad lambda_k, the element block is
+        |T| K_b s_e sum_k R[a, k, n] d_i lambda_k with the element-independent
+        R[a, k, n] = (1/|T|) integral C[a, k] N_n dx (quadrature on the element, or on the 8
+        children for the refined field): one (3 m x 4) @ (4 x n_local p) product per variant.
+        """
+        nl, p = n_local(self.order), self.field_local.shape[0]
+        m = self.mesh.n_tets
         if self.variant is None:
             rule = tetrahedron_rule(self.order)
-            le = np.zeros((self.mesh.n_tets, nl, 3, 4))
-            for lam_q, w_q in zip(rule.lambdas, rule.weights):
-                g = basis_gradients(self.order, lam_q, self.grad_lambda)
-                le += (w_q * factor)[:, None, None, None] * g[:, :, :, None] * lam_q[None, None, None, :]
-            return assemble_matrix(dofs, self.field_conn, le.reshape(-1, 3 * nl, 4), (self.n_dofs, self.n_field))
-        ref = _subtet_load_reference()  # (3, 10, 4, 10)
-        le = np.empty((self.mesh.n_tets, nl, 3, 10))
-        for v in range(3):
-            sel = np.flatnonzero(self.variant == v)
-            le[sel] = np.einsum("akn,mki->main", ref[v], self.grad_lambda[sel]) * factor[sel, None, None, None]
-        return assemble_matrix(dofs, self.field_conn, le.reshape(-1, 3 * nl, 10), (self.n_dofs, self.n_field))
+            ref = sum(w * np.einsum("ak,n->akn", gradient_coefficients(self.order, x), x) for x, w in zip(rule.lambdas, rule.weights))
+            refs, groups = ref[None], [slice(None)]
+        else:
+            refs = _subtet_load_reference()  # (3, 10, 4, 10)
+            groups = [np.flatnonzero(self.variant == v) for v in range(3)]
+        le = np.empty((m, 3, nl, p))  # (element, i, a, n)
+        gl = self.grad_lambda.transpose(0, 2, 1)  # (m, 3, 4): d_i lambda_k
+        for ref, sel in zip(refs, groups):
+            block = gl[sel].reshape(-1, 4) @ ref.transpose(1, 0, 2).reshape(4, nl * p)
+            le[sel] = block.reshape(-1, 3, nl, p)
+        le *= (self.vol * self.bulk_e * self.scale_e)[:, None, None, None]
+        dofs = (3 * self.conn[:, None, :] + np.arange(3)[None, :, None]).reshape(m, 3 * nl)
+        return assemble_matrix(dofs, self.field_conn, le.reshape(m, 3 * nl, p), (self.n_dofs, self.n_field))
 
     def _rigid_modes(self) -> np.ndarray:
         """The 6 rigid-body modes (n_dofs, 6): translations and infinitesimal rotations."""
