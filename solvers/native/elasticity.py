@@ -27,10 +27,11 @@ elements), or, with ``refined`` (:mod:`.refine`), all P2 nodes, with e_v piecewi
 8 sub-tetrahedra of each element (the space of the refined transport). The load operator is
 exact for either: L[(a, i), n] = K_b sum over (sub-)elements s of integral_s N_n d_i phi_a.
 
-Stress recovery at the field nodes: the strain and stress of each element are evaluated at its
-field nodes and averaged with the weights of the field nodes' P1 hat functions (vol/4 per corner
-of each (sub-)element), so that sum_n w_n sigma_n = integral sigma dx exactly (the strain is
-linear on each element and e_v linear on each (sub-)element).
+Stress recovery at the field nodes (:mod:`.recovery`, sparse operators built once): the strain
+and stress of each element are evaluated at its field nodes and averaged with the weights of the
+field nodes' P1 hat functions (vol/4 per corner of each (sub-)element), so that
+sum_n w_n sigma_n = integral sigma dx exactly (the strain is linear on each element and e_v linear
+on each (sub-)element).
 
 Per-element materials (the hook for multi-material particles): ``youngs_modulus``,
 ``poisson_ratio`` and ``eigen_scale`` may be arrays with one value per element; ``eigen_scale``
@@ -56,6 +57,7 @@ from .basis import barycentric_gradients, basis_gradients, gradient_coefficients
 from .linalg import SpdSolver, factorize
 from .mesh import OctantMesh
 from .quadrature import tetrahedron_rule
+from .recovery import NodalRecovery
 from .refine import NODE_BARYCENTRIC, SUBTETS, RefinedMesh
 from .topology import p2_connectivity
 
@@ -64,8 +66,6 @@ __all__ = ["ElasticityProblem", "lame_parameters"]
 log = logging.getLogger(__name__)
 
 _CHUNK = 8192  # elements per vectorised block (bounds temporary memory)
-#: Voigt order of the symmetric tensor components: xx, yy, zz, yz, xz, xy.
-VOIGT: tuple[tuple[int, int], ...] = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))
 
 
 def lame_parameters(youngs_modulus, poisson_ratio):
@@ -193,14 +193,27 @@ class ElasticityProblem:
             self.variant = refined.variant
         total = np.bincount(self.field_conn.ravel(), weights=weights.ravel(), minlength=self.n_field)
         self.field_weights = total  # integral of each field node's P1 hat function [m^3]
-        m, p = self.field_conn.shape
-        self._scatter = sp.csc_matrix(
-            ((weights / total[self.field_conn]).ravel(), (self.field_conn.ravel(), np.arange(m * p))),
-            shape=(self.n_field, m * p),
-        )
-        # grad phi_a at the field nodes: coefficients of grad lambda_k, (n_field_local * 4, nl)
-        coef = np.stack([gradient_coefficients(self.order, x) for x in self.field_local])  # (p, nl, 4)
-        self._node_coef = coef.transpose(0, 2, 1).reshape(-1, coef.shape[1])
+        self._corner_weights = weights
+        self._recovery: NodalRecovery | None = None
+
+    @property
+    def recovery(self) -> NodalRecovery:
+        """The nodal strain/stress recovery operators (:mod:`.recovery`), built on first use."""
+        if self._recovery is None:
+            self._recovery = NodalRecovery(
+                self.order,
+                self.conn,
+                self.grad_lambda,
+                self.field_local,
+                self.field_conn,
+                self._corner_weights,
+                self.lam_e,
+                self.mu_e,
+                self.bulk_e * self.scale_e,
+                self.n_nodes,
+                self.n_field,
+            )
+        return self._recovery
 
     # -- assembly ---------------------------------------------------------------------------------
     def _assemble_stiffness(self) -> sp.csr_matrix:
@@ -304,34 +317,8 @@ class ElasticityProblem:
         single = displacement.ndim == 1 or (displacement.ndim == 2 and displacement.shape == (self.n_nodes, 3))
         u = np.asarray(displacement, dtype=float).reshape(self.n_nodes, 3, -1)
         ev = np.asarray(eigen_volumetric, dtype=float).reshape(self.n_field, -1)
-        k = u.shape[2]
-        strain = np.zeros((self.n_field, 6, k))
-        stress = np.zeros((self.n_field, 6, k))
-        p = self.field_local.shape[0]
-        for lo in range(0, self.mesh.n_tets, max(1, _CHUNK * 16 // (p * k))):
-            sl = slice(lo, lo + max(1, _CHUNK * 16 // (p * k)))
-            self._recover_chunk(sl, u, ev, strain, stress)
+        strain, stress = self.recovery.fields(u, ev)
         return (strain[:, :, 0], stress[:, :, 0]) if single else (strain, stress)
-
-    def _recover_chunk(self, sl: slice, u: np.ndarray, ev: np.ndarray, strain: np.ndarray, stress: np.ndarray) -> None:
-        """Add the weighted element-node strains and stresses of elements ``sl`` (see module doc)."""
-        ue = u[self.conn[sl]]  # (m, nl, 3, k)
-        m, nl, _, k = ue.shape
-        p = self.field_local.shape[0]
-        b = np.matmul(self._node_coef, ue.reshape(m, nl, 3 * k)).reshape(m, p, 4, 3, k)
-        grad = np.einsum("mld,mplik->mpdik", self.grad_lambda[sl], b)  # d_d u_i at the field nodes
-        eps = np.empty((m, p, 6, k))
-        for comp, (i, j) in enumerate(VOIGT):
-            eps[:, :, comp] = 0.5 * (grad[:, :, j, i] + grad[:, :, i, j])
-        glob = self.field_conn[sl]  # (m, p)
-        trace = eps[:, :, :3].sum(axis=2)  # (m, p, k)
-        mu, lam = self.mu_e[sl, None, None, None], self.lam_e[sl, None, None]
-        sig = 2.0 * mu * eps
-        iso = lam * trace - (self.bulk_e[sl] * self.scale_e[sl])[:, None, None] * ev[glob]
-        sig[:, :, :3] += iso[:, :, None, :]
-        scatter = self._scatter[:, sl.start * p : sl.start * p + m * p]
-        strain += (scatter @ eps.reshape(m * p, 6 * k)).reshape(self.n_field, 6, k)
-        stress += (scatter @ sig.reshape(m * p, 6 * k)).reshape(self.n_field, 6, k)
 
     def vertex_stress_of(self, u: np.ndarray, eigen_field: np.ndarray) -> np.ndarray:
         """Nodal stresses [Pa] (n, 6) or (n, 6, k) from unknown vectors ``u`` (n_dofs,) / (n_dofs, k)
