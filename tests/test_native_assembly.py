@@ -19,7 +19,7 @@ def _random_problem(seed: int, m: int = 40, nl: int = 6, n_nodes: int = 30, dim:
 def _pattern_matrix(conn, ke, n_nodes, dim, keep=None):
     m, nl = conn.shape
     pairs = np.triu_indices(nl)
-    blocks = ke.reshape(m, nl, dim, nl, dim).transpose(1, 3, 0, 2, 4)[pairs]  # (n_pairs, m, dim, dim)
+    blocks = ke.reshape(m, nl, dim, nl, dim).transpose(0, 1, 3, 2, 4)[:, pairs[0], pairs[1]]  # (m, n_pairs, dim, dim)
     pattern = SymmetricBlockPattern(conn, n_nodes, dim, pairs)
     return pattern.csr(pattern.upper_blocks(np.ascontiguousarray(blocks)), keep)
 

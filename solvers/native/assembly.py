@@ -74,7 +74,8 @@ class SymmetricBlockPattern:
     canonical block (min, max) of its global nodes (g_a, g_b), B^T when g_a > g_b. The sum is one
     sparse product acc = S W with the 0/1 matrix S (2 nnzb x m pairs) sending each (element,
     pair) to its canonical block, in the "direct" or "transposed" half, and W the element blocks
-    (n_pairs m, dim^2), read once in memory order: no sort, no strided scatter. The blocks of
+    (m n_pairs, dim^2), read once in memory order (element-major: consecutive elements share
+    nodes, so the writes stay local): no sort, no strided scatter. The blocks of
     the upper triangle are then U = acc_direct + acc_transposed^T.
 
     ``conn`` (m, nl): node ids of each element; ``pairs``: the local pairs (2, n_pairs), a <= b.
@@ -82,7 +83,7 @@ class SymmetricBlockPattern:
 
     def __init__(self, conn: np.ndarray, n_nodes: int, dim: int, pairs: tuple[np.ndarray, np.ndarray]):
         conn = np.asarray(conn, dtype=np.int64)
-        ga, gb = conn[:, pairs[0]].T, conn[:, pairs[1]].T  # (n_pairs, m): memory order of the blocks
+        ga, gb = conn[:, pairs[0]], conn[:, pairs[1]]  # (m, n_pairs): memory order of the blocks
         swap = ga > gb
         keys = np.minimum(ga, gb) * np.int64(n_nodes) + np.maximum(ga, gb)
         uniq, slot = np.unique(keys.ravel(), return_inverse=True)
@@ -94,11 +95,11 @@ class SymmetricBlockPattern:
             shape=(2 * self.nnzb, target.size),
         )
         self.n_nodes, self.dim = n_nodes, dim
-        self.n_pairs, self.n_elements = ga.shape
+        self.n_elements, self.n_pairs = ga.shape
 
     def upper_blocks(self, blocks: np.ndarray) -> np.ndarray:
         """The summed canonical blocks U (nnzb, dim, dim) from element blocks ``blocks``
-        (n_pairs, m, dim, dim) (any array of that size in that memory order)."""
+        (m, n_pairs, dim, dim) (any array of that size in that memory order)."""
         d = self.dim
         acc = self._scatter @ np.reshape(blocks, (self.n_pairs * self.n_elements, d * d))
         acc = acc.reshape(2, self.nnzb, d, d)
@@ -109,7 +110,7 @@ class SymmetricBlockPattern:
         ``keep`` (sorted unknown ids): only these rows and columns (e.g. the free unknowns)."""
         gather, indices, indptr = self.structure(keep)
         n = self.n_nodes * self.dim if keep is None else keep.size
-        return sp.csr_matrix((np.ravel(upper)[gather], indices, indptr), shape=(n, n))
+        return sp.csr_matrix((np.take(np.ravel(upper), gather), indices, indptr), shape=(n, n))
 
     def _full_blocks(self) -> sp.csr_matrix:
         """Node-block CSR of the full matrix; its data codes the source: +(k+1) for canonical block
@@ -142,14 +143,16 @@ class SymmetricBlockPattern:
         out_start = np.zeros(rows.size + 1, dtype=np.int64)
         np.cumsum(length, out=out_start[1:])
         block = (np.arange(out_start[-1], dtype=idx) - np.repeat((out_start[:-1] - first).astype(idx), length))
-        code = full.data[block]
+        code = np.take(full.data, block)
         transposed = code < 0
         base = np.abs(code) - 1
         base *= d * d
         i = np.repeat((rows % d).astype(idx), length)
         base += np.where(transposed, i, d * i)  # entry (i, j) of the block, or (j, i) transposed
         gather = _expand(base, np.where(transposed, idx(d), idx(1)), d)
-        cols = _expand(d * full.indices[block].astype(idx), np.ones(1, dtype=idx), d)
+        renumber = np.full(n_dofs, -1, dtype=idx)  # kept unknowns renumbered, dropped ones -1
+        renumber[kept] = np.arange(rows.size, dtype=idx)
+        cols = np.take(renumber.reshape(-1, d), np.take(full.indices, block), axis=0).ravel()  # take: fastest gather
         del block, code, transposed, base, i
         kept_per_node = kept.reshape(-1, d).sum(axis=1)
         per_block = np.zeros(full.nnz + 1, dtype=np.int64)
@@ -159,9 +162,8 @@ class SymmetricBlockPattern:
         np.cumsum(counts, out=indptr[1:])
         if keep is None:
             return gather, cols, indptr
-        mask = kept[cols]
-        return gather[mask], (np.cumsum(kept) - 1).astype(idx)[cols[mask]], indptr
-
+        mask = cols >= 0
+        return gather[mask], cols[mask], indptr
 
 def _expand(base: np.ndarray, step: np.ndarray, d: int) -> np.ndarray:
     """The flat (n * d) array base[k] + j step[k], j = 0..d-1, in (k, j) order."""

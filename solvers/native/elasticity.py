@@ -229,7 +229,7 @@ class ElasticityProblem:
             g_ki = d_i lambda_k,
 
         the block (a, b) of every element is K_e[(a, i), (b, j)] = sum_{k,l} M[k, l, a, b]
-        H[k, l, i, j]: one (n_pairs x 16) @ (16 x 9 m) product over the local pairs a <= b only
+        H[k, l, i, j]: one (n_pairs x 16) @ (16 x 9) product per element over the local pairs a <= b only
         (K_e is symmetric), summed on :class:`.assembly.SymmetricBlockPattern`.
         """
         rule = tetrahedron_rule(2 * (self.order - 1))
@@ -241,12 +241,12 @@ class ElasticityProblem:
         pairs = np.triu_indices(nl)
         ref = np.ascontiguousarray(ref[:, :, pairs[0], pairs[1]].reshape(16, -1).T)  # (n_pairs, 16)
         gl = self.grad_lambda
-        gg = np.einsum("mki,mlj->klmij", gl, gl)  # (4, 4, m, 3, 3)
+        gg = np.einsum("mki,mlj->mklij", gl, gl)  # (m, 4, 4, 3, 3)
         lam, mu = self.vol * self.lam_e, self.vol * self.mu_e  # (m,)
-        h = lam[:, None, None] * gg + mu[:, None, None] * gg.transpose(0, 1, 2, 4, 3)
-        h[..., [0, 1, 2], [0, 1, 2]] += (mu * np.trace(gg, axis1=3, axis2=4))[..., None]
+        h = lam[:, None, None, None, None] * gg + mu[:, None, None, None, None] * gg.transpose(0, 1, 2, 4, 3)
+        h[..., [0, 1, 2], [0, 1, 2]] += (mu[:, None, None] * np.trace(gg, axis1=3, axis2=4))[..., None]
         del gg
-        blocks = ref @ h.reshape(16, -1)  # (n_pairs, m * 9): pair-major, then element, then (i, j)
+        blocks = np.matmul(ref, h.reshape(-1, 16, 9))  # (m, n_pairs, 9): element-major, as the pattern reads
         del h
         pattern = SymmetricBlockPattern(self.conn, self.n_nodes, 3, pairs)
         upper = pattern.upper_blocks(blocks)
