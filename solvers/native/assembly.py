@@ -89,19 +89,19 @@ class SymmetricBlockPattern:
         uniq, slot = np.unique(keys.ravel(), return_inverse=True)
         self.nnzb = int(uniq.size)
         self.rows, self.cols = uniq // n_nodes, uniq % n_nodes  # canonical blocks, rows <= cols, sorted
-        target = slot.astype(_index_dtype(2 * self.nnzb)) + self.nnzb * swap.ravel()
-        self._scatter = sp.csc_matrix(
-            (np.ones(target.size), target, np.arange(target.size + 1, dtype=target.dtype)),
-            shape=(2 * self.nnzb, target.size),
-        )
+        #: canonical block of every (element, pair), + nnzb when stored transposed
+        self.target = slot.astype(_index_dtype(2 * self.nnzb))
+        self.target[swap.ravel()] += self.nnzb
         self.n_nodes, self.dim = n_nodes, dim
         self.n_elements, self.n_pairs = ga.shape
 
     def upper_blocks(self, blocks: np.ndarray) -> np.ndarray:
         """The summed canonical blocks U (nnzb, dim, dim) from element blocks ``blocks``
         (m, n_pairs, dim, dim) (any array of that size in that memory order)."""
-        d = self.dim
-        acc = self._scatter @ np.reshape(blocks, (self.n_pairs * self.n_elements, d * d))
+        d, n = self.dim, self.target.size
+        scatter = sp.csc_matrix((np.ones(n), self.target, np.arange(n + 1, dtype=self.target.dtype)), shape=(2 * self.nnzb, n))
+        acc = scatter @ np.reshape(blocks, (n, d * d))
+        del scatter
         acc = acc.reshape(2, self.nnzb, d, d)
         return acc[0] + acc[1].transpose(0, 2, 1)
 

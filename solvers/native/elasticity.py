@@ -160,9 +160,11 @@ class ElasticityProblem:
         timings["assembly"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         if factor is None:
-            factor = factorize(k_ff, linear_solver, near_nullspace=self._rigid_modes()[self.free])
+            # K is symmetric: its CSC view K^T is K, so CHOLMOD/SuperLU get it without a CSC copy
+            factor = factorize(k_ff.T, linear_solver, near_nullspace=self._rigid_modes()[self.free])
         self.solver: SpdSolver = factor
-        self.stiffness_free = k_ff
+        del k_ff  # rebuilt on demand (:attr:`stiffness_free`): not held through a whole run
+        self._stiffness_free: sp.csr_matrix | None = None
         timings["factorisation"] = time.perf_counter() - t1
         self.timings = timings
         log.info(
@@ -253,6 +255,15 @@ class ElasticityProblem:
         del blocks
         self._stiffness_blocks = (pattern, upper)
         return pattern.csr(upper, self.free)
+
+    @property
+    def stiffness_free(self) -> sp.csr_matrix:
+        """K restricted to the free unknowns (CSR, symmetric), built on first use from the summed
+        blocks (the factorisation does not need it kept; the elastoplastic tangent does)."""
+        if self._stiffness_free is None:
+            pattern, upper = self._stiffness_blocks
+            self._stiffness_free = pattern.csr(upper, self.free)
+        return self._stiffness_free
 
     @property
     def stiffness(self) -> sp.csr_matrix:
