@@ -20,6 +20,7 @@ Usage::
 
     PYTHONPATH=. python benchmarks/bench_native.py                  # coarse, medium, fine
     PYTHONPATH=. python benchmarks/bench_native.py --sizes coarse medium --skip-peer
+    PYTHONPATH=. python benchmarks/bench_native.py --sizes medium --skip-peer --linear-solver cholmod pardiso
 """
 
 from __future__ import annotations
@@ -94,6 +95,9 @@ def run_lithiation(size: str, linear_solver: str) -> dict[str, object]:
         "theta_min": stats.extra["theta_min"],
         "peak_mem_gb": _peak_gb(),
         "linear_solver": stats.extra["linear_solver"],
+        "transport_solver": stats.extra["transport_linear_solver"].replace("gmres+frozen ", ""),
+        "transport_factorisations": stats.extra["transport_factorisations"],
+        "krylov": stats.extra["krylov_iterations"],
     }
 
 
@@ -194,7 +198,10 @@ def _table(rows: list[dict[str, object]], columns: list[tuple[str, str, str]]) -
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", default=["coarse", "medium", "fine"], choices=["coarse", "medium", "fine"])
-    parser.add_argument("--linear-solver", default="auto", choices=["auto", "cholmod", "pardiso", "superlu", "amg"])
+    parser.add_argument(
+        "--linear-solver", nargs="+", default=["auto"], choices=["auto", "cholmod", "pardiso", "superlu", "amg"],
+        help="elasticity solver(s); one lithiation row per size and solver",
+    )
     parser.add_argument("--skip-peer", action="store_true", help="no octant-vs-NGSolve table")
     parser.add_argument("--json", action="store_true", help="print JSON rows instead of the tables")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
@@ -202,12 +209,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         kind, size = args.child
         fn = run_peer if kind == "peer" else run_lithiation
-        print(json.dumps(fn(size, args.linear_solver)))
+        print(json.dumps(fn(size, args.linear_solver[0])))
         return 0
-    peer = [] if args.skip_peer else [_child("peer", s, args.linear_solver) for s in args.sizes]
-    runs = [_child("lithiation", s, args.linear_solver) for s in args.sizes]
-    for prev, cur in zip(runs, runs[1:]):
-        cur["scaling"] = math.log(cur["total_s"] / prev["total_s"]) / math.log(cur["dofs_u"] / prev["dofs_u"])
+    peer = [] if args.skip_peer else [_child("peer", s, args.linear_solver[0]) for s in args.sizes]
+    runs = []
+    for solver in args.linear_solver:
+        series = [_child("lithiation", s, solver) for s in args.sizes]
+        for prev, cur in zip(series, series[1:]):
+            cur["scaling"] = math.log(cur["total_s"] / prev["total_s"]) / math.log(cur["dofs_u"] / prev["dofs_u"])
+        runs += series
     if args.json:
         print(json.dumps({"peer": peer, "lithiation": runs}, indent=2))
         return 0
@@ -218,10 +228,12 @@ def main(argv: list[str] | None = None) -> int:
                             ("NGSolve assembly [s]", "ngsolve_assembly_s", ".2f"), ("octant factor+solve [s]", "octant_factor_solve_s", ".2f"),
                             ("NGSolve factor+solve [s]", "ngsolve_factor_solve_s", ".2f"), ("max |du|/max|u|", "agreement", ".1e"), ("peer", "peer", "")]))
     print("\nFull Si lithiation, fields at DOD 0.25/0.5/1:\n")
-    print(_table(runs, [("size", "size", ""), ("c dofs", "dofs_c", "d"), ("u dofs", "dofs_u", "d"), ("mesh", "mesh_s", ".2f"),
+    print(_table(runs, [("size", "size", ""), ("elasticity", "linear_solver", ""), ("transport LU", "transport_solver", ""),
+                        ("c dofs", "dofs_c", "d"), ("u dofs", "dofs_u", "d"), ("mesh", "mesh_s", ".2f"),
                         ("assembly", "assembly_s", ".2f"), ("factor", "factorisation_s", ".2f"), ("transport", "transport_s", ".1f"),
                         ("stress extrema", "stress_s", ".1f"), ("frames", "frames_s", ".1f"), ("wall [s]", "total_s", ".1f"),
                         ("CPU [s]", "cpu_s", ".1f"), ("peak [GB]", "peak_mem_gb", ".2f"), ("steps", "steps", "d"),
+                        ("Newton", "newton", "d"), ("GMRES its", "krylov", "d"), ("transport LUs", "transport_factorisations", "d"),
                         ("stress evals", "stress_evaluations", "d"), ("min theta", "theta_min", "+.4f"), ("scaling p", "scaling", ".2f")]))
     return 0
 

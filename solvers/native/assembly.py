@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["BlockPattern", "SparsePattern", "assemble_matrix", "assemble_vector"]
+__all__ = ["SparsePattern", "SymmetricBlockPattern", "assemble_matrix", "assemble_vector"]
 
 
 def assemble_matrix(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
@@ -60,37 +60,113 @@ class SparsePattern:
         return sp.csr_matrix((data, self.indices, self.indptr), shape=self.shape)
 
 
-class BlockPattern:
-    """The node-pair sparsity of a vector-valued (``dim`` components per node) operator, with the
-    slot of every element node pair: repeated assembly is ``dim^2`` bincounts into block data and
-    one conversion of a block-CSR (BSR) matrix, no sort of the ``(m n_local dim)^2`` triplets.
+def _index_dtype(bound: int) -> type:
+    """int32 when every index is below ``bound`` < 2^31 (halves the pattern's memory), else int64."""
+    return np.int32 if bound < 2**31 - 1 else np.int64
 
-    ``conn`` (m, nl): node ids of each element; ``n_nodes``: number of nodes.
+
+class SymmetricBlockPattern:
+    """Assembly of a symmetric operator with ``dim`` unknowns per node (interleaved numbering
+    ``dim * node + i``) from the upper half of its element blocks.
+
+    Element e contributes a dense ``dim x dim`` block B for every local node pair (a, b) of
+    ``pairs`` (a <= b; the blocks (b, a) = B^T are implied). The pair is stored once, as the
+    canonical block (min, max) of its global nodes (g_a, g_b), B^T when g_a > g_b. The sum is one
+    sparse product acc = S W with the 0/1 matrix S (2 nnzb x m pairs) sending each (element,
+    pair) to its canonical block, in the "direct" or "transposed" half, and W the element blocks
+    (n_pairs m, dim^2), read once in memory order: no sort, no strided scatter. The blocks of
+    the upper triangle are then U = acc_direct + acc_transposed^T.
+
+    ``conn`` (m, nl): node ids of each element; ``pairs``: the local pairs (2, n_pairs), a <= b.
     """
 
-    def __init__(self, conn: np.ndarray, n_nodes: int, dim: int):
-        m, nl = conn.shape
+    def __init__(self, conn: np.ndarray, n_nodes: int, dim: int, pairs: tuple[np.ndarray, np.ndarray]):
         conn = np.asarray(conn, dtype=np.int64)
-        keys = (conn[:, :, None] * np.int64(n_nodes) + conn[:, None, :]).ravel()
-        uniq, slot = np.unique(keys, return_inverse=True)
-        self.slot = slot.reshape(m, nl, nl)
-        self.indices = (uniq % n_nodes).astype(np.int32)
-        self.indptr = np.searchsorted(uniq // n_nodes, np.arange(n_nodes + 1)).astype(np.int32)
+        ga, gb = conn[:, pairs[0]].T, conn[:, pairs[1]].T  # (n_pairs, m): memory order of the blocks
+        swap = ga > gb
+        keys = np.minimum(ga, gb) * np.int64(n_nodes) + np.maximum(ga, gb)
+        uniq, slot = np.unique(keys.ravel(), return_inverse=True)
         self.nnzb = int(uniq.size)
+        self.rows, self.cols = uniq // n_nodes, uniq % n_nodes  # canonical blocks, rows <= cols, sorted
+        target = slot.astype(_index_dtype(2 * self.nnzb)) + self.nnzb * swap.ravel()
+        self._scatter = sp.csc_matrix(
+            (np.ones(target.size), target, np.arange(target.size + 1, dtype=target.dtype)),
+            shape=(2 * self.nnzb, target.size),
+        )
         self.n_nodes, self.dim = n_nodes, dim
+        self.n_pairs, self.n_elements = ga.shape
 
-    def add(self, data: np.ndarray, elements: slice, blocks: np.ndarray) -> None:
-        """Add element blocks ``blocks`` (m', nl, nl, dim, dim) of ``elements`` into ``data`` (nnzb, dim, dim)."""
-        slot = self.slot[elements].ravel()
-        flat = blocks.reshape(slot.size, self.dim, self.dim)
-        for i in range(self.dim):
-            for j in range(self.dim):
-                data[:, i, j] += np.bincount(slot, weights=flat[:, i, j], minlength=self.nnzb)
+    def upper_blocks(self, blocks: np.ndarray) -> np.ndarray:
+        """The summed canonical blocks U (nnzb, dim, dim) from element blocks ``blocks``
+        (n_pairs, m, dim, dim) (any array of that size in that memory order)."""
+        d = self.dim
+        acc = self._scatter @ np.reshape(blocks, (self.n_pairs * self.n_elements, d * d))
+        acc = acc.reshape(2, self.nnzb, d, d)
+        return acc[0] + acc[1].transpose(0, 2, 1)
 
-    def csr(self, data: np.ndarray, keep: np.ndarray | None = None) -> sp.csr_matrix:
-        """The assembled matrix (n_nodes dim square) as CSR; ``keep``: only these rows and columns."""
-        n = self.n_nodes * self.dim
-        matrix = sp.bsr_matrix((data, self.indices, self.indptr), shape=(n, n)).tocsr()
+    def csr(self, upper: np.ndarray, keep: np.ndarray | None = None) -> sp.csr_matrix:
+        """The full symmetric matrix of the canonical blocks ``upper`` (nnzb, dim, dim) as CSR;
+        ``keep`` (sorted unknown ids): only these rows and columns (e.g. the free unknowns)."""
+        gather, indices, indptr = self.structure(keep)
+        n = self.n_nodes * self.dim if keep is None else keep.size
+        return sp.csr_matrix((np.ravel(upper)[gather], indices, indptr), shape=(n, n))
+
+    def _full_blocks(self) -> sp.csr_matrix:
+        """Node-block CSR of the full matrix; its data codes the source: +(k+1) for canonical block
+        k, -(k+1) for the transpose of canonical block k (below the diagonal)."""
+        n = self.n_nodes
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.rows, minlength=n), out=indptr[1:])
+        code = np.arange(1, self.nnzb + 1, dtype=_index_dtype(2 * self.nnzb))
+        upper = sp.csr_matrix((code, self.cols, indptr), shape=(n, n))
+        strict = self.rows != self.cols
+        np.cumsum(np.bincount(self.rows[strict], minlength=n), out=indptr[1:])
+        lower = sp.csr_matrix((-code[strict], self.cols[strict], indptr), shape=(n, n)).T.tocsr()
+        return upper + lower  # disjoint patterns: a union; sorted indices
+
+    def structure(self, keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(gather, indices, indptr) of the full CSR restricted to the unknowns ``keep``: entry k of
+        the CSR data is ``upper.ravel()[gather[k]]``. In CSR order the entries of unknown row
+        (R, i) are, for each block (R, C) of node row R in column order, the d columns (C, j):
+        the blocks of each kept row are listed by concatenated ranges, then expanded by j, and
+        the dropped columns squeezed out in one pass (no sort, no CSR fancy indexing)."""
+        d, n_dofs = self.dim, self.n_nodes * self.dim
+        full = self._full_blocks()
+        kept = np.ones(n_dofs, dtype=bool)
+        if keep is not None:
+            kept[:] = False
+            kept[keep] = True
+        rows = np.flatnonzero(kept)
+        first, length = full.indptr[rows // d], full.indptr[rows // d + 1] - full.indptr[rows // d]
+        idx = _index_dtype(d * d * full.nnz)
+        out_start = np.zeros(rows.size + 1, dtype=np.int64)
+        np.cumsum(length, out=out_start[1:])
+        block = (np.arange(out_start[-1], dtype=idx) - np.repeat((out_start[:-1] - first).astype(idx), length))
+        code = full.data[block]
+        transposed = code < 0
+        base = np.abs(code) - 1
+        base *= d * d
+        i = np.repeat((rows % d).astype(idx), length)
+        base += np.where(transposed, i, d * i)  # entry (i, j) of the block, or (j, i) transposed
+        gather = _expand(base, np.where(transposed, idx(d), idx(1)), d)
+        cols = _expand(d * full.indices[block].astype(idx), np.ones(1, dtype=idx), d)
+        del block, code, transposed, base, i
+        kept_per_node = kept.reshape(-1, d).sum(axis=1)
+        per_block = np.zeros(full.nnz + 1, dtype=np.int64)
+        np.cumsum(kept_per_node[full.indices], out=per_block[1:])
+        counts = (per_block[full.indptr[1:]] - per_block[full.indptr[:-1]])[rows // d]
+        indptr = np.zeros(rows.size + 1, dtype=idx)
+        np.cumsum(counts, out=indptr[1:])
         if keep is None:
-            return matrix
-        return matrix[keep][:, keep].tocsr()
+            return gather, cols, indptr
+        mask = kept[cols]
+        return gather[mask], (np.cumsum(kept) - 1).astype(idx)[cols[mask]], indptr
+
+
+def _expand(base: np.ndarray, step: np.ndarray, d: int) -> np.ndarray:
+    """The flat (n * d) array base[k] + j step[k], j = 0..d-1, in (k, j) order."""
+    out = np.empty((base.size, d), dtype=base.dtype)
+    out[:, 0] = base
+    for j in range(1, d):  # d = 3 columns
+        np.add(out[:, j - 1], step, out=out[:, j])
+    return out.ravel()

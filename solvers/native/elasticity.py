@@ -27,10 +27,11 @@ elements), or, with ``refined`` (:mod:`.refine`), all P2 nodes, with e_v piecewi
 8 sub-tetrahedra of each element (the space of the refined transport). The load operator is
 exact for either: L[(a, i), n] = K_b sum over (sub-)elements s of integral_s N_n d_i phi_a.
 
-Stress recovery at the field nodes: the strain and stress of each element are evaluated at its
-field nodes and averaged with the weights of the field nodes' P1 hat functions (vol/4 per corner
-of each (sub-)element), so that sum_n w_n sigma_n = integral sigma dx exactly (the strain is
-linear on each element and e_v linear on each (sub-)element).
+Stress recovery at the field nodes (:mod:`.recovery`, sparse operators built once): the strain
+and stress of each element are evaluated at its field nodes and averaged with the weights of the
+field nodes' P1 hat functions (vol/4 per corner of each (sub-)element), so that
+sum_n w_n sigma_n = integral sigma dx exactly (the strain is linear on each element and e_v linear
+on each (sub-)element).
 
 Per-element materials (the hook for multi-material particles): ``youngs_modulus``,
 ``poisson_ratio`` and ``eigen_scale`` may be arrays with one value per element; ``eigen_scale``
@@ -51,11 +52,12 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from .assembly import BlockPattern, assemble_matrix
+from .assembly import SymmetricBlockPattern, assemble_matrix
 from .basis import barycentric_gradients, basis_gradients, gradient_coefficients, n_local
 from .linalg import SpdSolver, factorize
 from .mesh import OctantMesh
 from .quadrature import tetrahedron_rule
+from .recovery import NodalRecovery
 from .refine import NODE_BARYCENTRIC, SUBTETS, RefinedMesh
 from .topology import p2_connectivity
 
@@ -64,8 +66,6 @@ __all__ = ["ElasticityProblem", "lame_parameters"]
 log = logging.getLogger(__name__)
 
 _CHUNK = 8192  # elements per vectorised block (bounds temporary memory)
-#: Voigt order of the symmetric tensor components: xx, yy, zz, yz, xz, xy.
-VOIGT: tuple[tuple[int, int], ...] = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))
 
 
 def lame_parameters(youngs_modulus, poisson_ratio):
@@ -193,14 +193,27 @@ class ElasticityProblem:
             self.variant = refined.variant
         total = np.bincount(self.field_conn.ravel(), weights=weights.ravel(), minlength=self.n_field)
         self.field_weights = total  # integral of each field node's P1 hat function [m^3]
-        m, p = self.field_conn.shape
-        self._scatter = sp.csc_matrix(
-            ((weights / total[self.field_conn]).ravel(), (self.field_conn.ravel(), np.arange(m * p))),
-            shape=(self.n_field, m * p),
-        )
-        # grad phi_a at the field nodes: coefficients of grad lambda_k, (n_field_local * 4, nl)
-        coef = np.stack([gradient_coefficients(self.order, x) for x in self.field_local])  # (p, nl, 4)
-        self._node_coef = coef.transpose(0, 2, 1).reshape(-1, coef.shape[1])
+        self._corner_weights = weights
+        self._recovery: NodalRecovery | None = None
+
+    @property
+    def recovery(self) -> NodalRecovery:
+        """The nodal strain/stress recovery operators (:mod:`.recovery`), built on first use."""
+        if self._recovery is None:
+            self._recovery = NodalRecovery(
+                self.order,
+                self.conn,
+                self.grad_lambda,
+                self.field_local,
+                self.field_conn,
+                self._corner_weights,
+                self.lam_e,
+                self.mu_e,
+                self.bulk_e * self.scale_e,
+                self.n_nodes,
+                self.n_field,
+            )
+        return self._recovery
 
     # -- assembly ---------------------------------------------------------------------------------
     def _assemble_stiffness(self) -> sp.csr_matrix:
@@ -210,8 +223,14 @@ class ElasticityProblem:
             integral d_i phi_a d_j phi_b = |T| sum_{k,l} M[k, l, a, b] d_i lambda_k d_j lambda_l,
             M[k, l, a, b] = sum_q w_q C_q[a, k] C_q[b, l]   (element independent),
 
-        so the per-element work is one (9 m x 16) @ (16 x n_local^2) matrix product; the blocks
-        are summed on a precomputed 3x3-block pattern (:class:`.assembly.BlockPattern`).
+        so that, with the material folded into the small per-element tensor
+
+            H[k, l, i, j] = |T| (lambda g_ki g_lj + mu g_kj g_li + mu delta_ij g_k . g_l),
+            g_ki = d_i lambda_k,
+
+        the block (a, b) of every element is K_e[(a, i), (b, j)] = sum_{k,l} M[k, l, a, b]
+        H[k, l, i, j]: one (n_pairs x 16) @ (16 x 9 m) product over the local pairs a <= b only
+        (K_e is symmetric), summed on :class:`.assembly.SymmetricBlockPattern`.
         """
         rule = tetrahedron_rule(2 * (self.order - 1))
         nl = n_local(self.order)
@@ -219,22 +238,21 @@ class ElasticityProblem:
         for lam_q, w_q in zip(rule.lambdas, rule.weights):  # quadrature points
             coef = gradient_coefficients(self.order, lam_q)
             ref += w_q * np.einsum("ak,bl->klab", coef, coef)
-        ref = ref.reshape(16, nl * nl)
-        pattern = BlockPattern(self.conn, self.n_nodes, 3)
-        data = np.zeros((pattern.nnzb, 3, 3))
-        self._stiffness_blocks = (pattern, data)
-        for lo in range(0, self.mesh.n_tets, _CHUNK):
-            sl = slice(lo, lo + _CHUNK)
-            gl, vol = self.grad_lambda[sl], self.vol[sl]
-            m = gl.shape[0]
-            # g2[m, i, j, k, l] = d_i lambda_k d_j lambda_l
-            g2 = np.einsum("mki,mlj->mijkl", gl, gl).reshape(m * 9, 16)
-            s = (g2 @ ref).reshape(m, 3, 3, nl, nl) * vol[:, None, None, None, None]  # s[m,i,j,a,b]
-            lam, mu = self.lam_e[sl, None, None, None, None], self.mu_e[sl, None, None, None, None]
-            ke = lam * s + mu * s.transpose(0, 2, 1, 3, 4)
-            ke[:, [0, 1, 2], [0, 1, 2]] += mu[:, 0] * np.trace(s, axis1=1, axis2=2)[:, None]
-            pattern.add(data, sl, ke.transpose(0, 3, 4, 1, 2))  # (m, a, b, i, j)
-        return pattern.csr(data, self.free)
+        pairs = np.triu_indices(nl)
+        ref = np.ascontiguousarray(ref[:, :, pairs[0], pairs[1]].reshape(16, -1).T)  # (n_pairs, 16)
+        gl = self.grad_lambda
+        gg = np.einsum("mki,mlj->klmij", gl, gl)  # (4, 4, m, 3, 3)
+        lam, mu = self.vol * self.lam_e, self.vol * self.mu_e  # (m,)
+        h = lam[:, None, None] * gg + mu[:, None, None] * gg.transpose(0, 1, 2, 4, 3)
+        h[..., [0, 1, 2], [0, 1, 2]] += (mu * np.trace(gg, axis1=3, axis2=4))[..., None]
+        del gg
+        blocks = ref @ h.reshape(16, -1)  # (n_pairs, m * 9): pair-major, then element, then (i, j)
+        del h
+        pattern = SymmetricBlockPattern(self.conn, self.n_nodes, 3, pairs)
+        upper = pattern.upper_blocks(blocks)
+        del blocks
+        self._stiffness_blocks = (pattern, upper)
+        return pattern.csr(upper, self.free)
 
     @property
     def stiffness(self) -> sp.csr_matrix:
@@ -243,23 +261,30 @@ class ElasticityProblem:
         return pattern.csr(data)
 
     def _assemble_load(self) -> sp.csr_matrix:
-        """L (n_dofs, n_field) with L[(a, i), n] = K_b s_e integral N_n d_i phi_a (N_n: field hat)."""
-        nl = n_local(self.order)
-        dofs = (3 * self.conn[:, :, None] + np.arange(3)[None, None, :]).reshape(-1, 3 * nl)
-        factor = self.vol * self.bulk_e * self.scale_e
+        """L (n_dofs, n_field) with L[(a, i), n] = K_b s_e integral N_n d_i phi_a (N_n: field hat).
+
+        With grad phi_a = sum_k C[a, k] grad lambda_k, the element block is
+        |T| K_b s_e sum_k R[a, k, n] d_i lambda_k with the element-independent
+        R[a, k, n] = (1/|T|) integral C[a, k] N_n dx (quadrature on the element, or on the 8
+        children for the refined field): one (3 m x 4) @ (4 x n_local p) product per variant.
+        """
+        nl, p = n_local(self.order), self.field_local.shape[0]
+        m = self.mesh.n_tets
         if self.variant is None:
             rule = tetrahedron_rule(self.order)
-            le = np.zeros((self.mesh.n_tets, nl, 3, 4))
-            for lam_q, w_q in zip(rule.lambdas, rule.weights):
-                g = basis_gradients(self.order, lam_q, self.grad_lambda)
-                le += (w_q * factor)[:, None, None, None] * g[:, :, :, None] * lam_q[None, None, None, :]
-            return assemble_matrix(dofs, self.field_conn, le.reshape(-1, 3 * nl, 4), (self.n_dofs, self.n_field))
-        ref = _subtet_load_reference()  # (3, 10, 4, 10)
-        le = np.empty((self.mesh.n_tets, nl, 3, 10))
-        for v in range(3):
-            sel = np.flatnonzero(self.variant == v)
-            le[sel] = np.einsum("akn,mki->main", ref[v], self.grad_lambda[sel]) * factor[sel, None, None, None]
-        return assemble_matrix(dofs, self.field_conn, le.reshape(-1, 3 * nl, 10), (self.n_dofs, self.n_field))
+            ref = sum(w * np.einsum("ak,n->akn", gradient_coefficients(self.order, x), x) for x, w in zip(rule.lambdas, rule.weights))
+            refs, groups = ref[None], [slice(None)]
+        else:
+            refs = _subtet_load_reference()  # (3, 10, 4, 10)
+            groups = [np.flatnonzero(self.variant == v) for v in range(3)]
+        le = np.empty((m, 3, nl, p))  # (element, i, a, n)
+        gl = self.grad_lambda.transpose(0, 2, 1)  # (m, 3, 4): d_i lambda_k
+        for ref, sel in zip(refs, groups):
+            block = gl[sel].reshape(-1, 4) @ ref.transpose(1, 0, 2).reshape(4, nl * p)
+            le[sel] = block.reshape(-1, 3, nl, p)
+        le *= (self.vol * self.bulk_e * self.scale_e)[:, None, None, None]
+        dofs = (3 * self.conn[:, None, :] + np.arange(3)[None, :, None]).reshape(m, 3 * nl)
+        return assemble_matrix(dofs, self.field_conn, le.reshape(m, 3 * nl, p), (self.n_dofs, self.n_field))
 
     def _rigid_modes(self) -> np.ndarray:
         """The 6 rigid-body modes (n_dofs, 6): translations and infinitesimal rotations."""
@@ -292,34 +317,8 @@ class ElasticityProblem:
         single = displacement.ndim == 1 or (displacement.ndim == 2 and displacement.shape == (self.n_nodes, 3))
         u = np.asarray(displacement, dtype=float).reshape(self.n_nodes, 3, -1)
         ev = np.asarray(eigen_volumetric, dtype=float).reshape(self.n_field, -1)
-        k = u.shape[2]
-        strain = np.zeros((self.n_field, 6, k))
-        stress = np.zeros((self.n_field, 6, k))
-        p = self.field_local.shape[0]
-        for lo in range(0, self.mesh.n_tets, max(1, _CHUNK * 16 // (p * k))):
-            sl = slice(lo, lo + max(1, _CHUNK * 16 // (p * k)))
-            self._recover_chunk(sl, u, ev, strain, stress)
+        strain, stress = self.recovery.fields(u, ev)
         return (strain[:, :, 0], stress[:, :, 0]) if single else (strain, stress)
-
-    def _recover_chunk(self, sl: slice, u: np.ndarray, ev: np.ndarray, strain: np.ndarray, stress: np.ndarray) -> None:
-        """Add the weighted element-node strains and stresses of elements ``sl`` (see module doc)."""
-        ue = u[self.conn[sl]]  # (m, nl, 3, k)
-        m, nl, _, k = ue.shape
-        p = self.field_local.shape[0]
-        b = np.matmul(self._node_coef, ue.reshape(m, nl, 3 * k)).reshape(m, p, 4, 3, k)
-        grad = np.einsum("mld,mplik->mpdik", self.grad_lambda[sl], b)  # d_d u_i at the field nodes
-        eps = np.empty((m, p, 6, k))
-        for comp, (i, j) in enumerate(VOIGT):
-            eps[:, :, comp] = 0.5 * (grad[:, :, j, i] + grad[:, :, i, j])
-        glob = self.field_conn[sl]  # (m, p)
-        trace = eps[:, :, :3].sum(axis=2)  # (m, p, k)
-        mu, lam = self.mu_e[sl, None, None, None], self.lam_e[sl, None, None]
-        sig = 2.0 * mu * eps
-        iso = lam * trace - (self.bulk_e[sl] * self.scale_e[sl])[:, None, None] * ev[glob]
-        sig[:, :, :3] += iso[:, :, None, :]
-        scatter = self._scatter[:, sl.start * p : sl.start * p + m * p]
-        strain += (scatter @ eps.reshape(m * p, 6 * k)).reshape(self.n_field, 6, k)
-        stress += (scatter @ sig.reshape(m * p, 6 * k)).reshape(self.n_field, 6, k)
 
     def vertex_stress_of(self, u: np.ndarray, eigen_field: np.ndarray) -> np.ndarray:
         """Nodal stresses [Pa] (n, 6) or (n, 6, k) from unknown vectors ``u`` (n_dofs,) / (n_dofs, k)
