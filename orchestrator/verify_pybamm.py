@@ -25,6 +25,7 @@ reason when ``pybamm`` cannot be imported (``pip install 'octant[pybamm]'``).
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ import numpy as np
 from models import LithiationModel
 from solvers.api import FieldFrame, MemorySink, Numerics, OutputRequest
 
+from .errors import PeerError
 from .pybamm_reference import PybammProfiles, pybamm_available, pybamm_profiles
 from .verify import CaseResult
 
@@ -127,12 +129,16 @@ def _reference_row(model: LithiationModel, ref: PybammProfiles) -> CaseResult:
 def case_pybamm(backends: Sequence[str], model: LithiationModel, dods: Sequence[float]) -> list[CaseResult]:
     """Rows comparing the radial/native profiles of ``model`` (a galvanostatic run that reaches
     max(``dods``)) with PyBaMM's at ``dods``, after PyBaMM's own convergence row; skip rows (passed,
-    ``skipped``) with the reason when pybamm cannot be imported."""
+    ``skipped``) with the reason when pybamm cannot be imported; one failing row with PyBaMM's message
+    when it is installed but cannot solve the problem (:class:`~orchestrator.errors.PeerError`)."""
     if pybamm_available() is None:
         reason = "skipped: pybamm is not installed (pip install 'octant[pybamm]')"
         return [CaseResult("pybamm", b, "-", 0.0, None, 0.0, True, reason, skipped=True) for b in backends]
-    ref = pybamm_profiles(model, dods, CELLS)
-    rows = [_reference_row(model, ref)]
+    try:
+        ref = pybamm_profiles(model, dods, CELLS)
+        rows = [_reference_row(model, ref)]
+    except PeerError as exc:  # installed but cannot give a reference: the cross-check was not done
+        return [CaseResult("pybamm:reference", "pybamm", f"{CELLS} cells", math.inf, None, 0.0, False, str(exc))]
     for backend in backends:
         rows += _backend_rows(backend, model, ref)
     return rows

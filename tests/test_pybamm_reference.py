@@ -59,3 +59,20 @@ def test_cheap_cross_check_radial_against_pybamm(monkeypatch):
     ref = pybamm_profiles(model, dods, 200)
     assert [float(ref.volume @ t[1:-1]) for t in ref.theta] == pytest.approx(dods, abs=1e-9)  # Li balance
     assert ref.x[0] == 0.0 and ref.x[-1] == 1.0 and np.all(np.diff(ref.x) > 0)
+
+
+def test_a_problem_pybamm_cannot_pose_is_a_failing_row():
+    """Installed PyBaMM that cannot give the reference (a sphere with an inclusion): one FAIL row
+    with the reason, never a silent pass."""
+    pytest.importorskip("pybamm")
+    from models import LithiationModel, SphereInclusion
+
+    model = LithiationModel(
+        radius=verify.RADIUS,
+        material=get_preset("Si"),
+        specific_current=100.0,
+        stop=StopCondition("dod", 0.5),
+        inclusions=(SphereInclusion(get_preset("Sn"), (0.0, 0.0, 0.0), 1e-6),),
+    )
+    rows = verify_pybamm.case_pybamm(("radial",), model, (0.25, 0.5))
+    assert len(rows) == 1 and not rows[0].passed and "inclusions" in rows[0].detail
