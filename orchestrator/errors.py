@@ -6,7 +6,16 @@ catch either. The CLI prints their message without a traceback and exits non-zer
 
 from models.errors import OctantError
 
-__all__ = ["Interrupted", "OctantError", "RunNotFound", "SpecError", "StoreError", "SubmissionError", "raise_interrupted"]
+__all__ = [
+    "Interrupted",
+    "OctantError",
+    "PeerError",
+    "RunNotFound",
+    "SpecError",
+    "StoreError",
+    "SubmissionError",
+    "raise_interrupted",
+]
 
 
 class SpecError(OctantError, ValueError):
@@ -23,6 +32,10 @@ class RunNotFound(StoreError, LookupError):
 
 class SubmissionError(OctantError, RuntimeError):
     """A batch submission (sbatch, ...) failed."""
+
+
+class PeerError(OctantError, RuntimeError):
+    """An independent peer code (PyBaMM) cannot represent or solve a verification problem."""
 
 
 class Interrupted(KeyboardInterrupt):

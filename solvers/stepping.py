@@ -298,6 +298,112 @@ def _validate(y0: np.ndarray, t_end: float, options: TimeOptions, scale: float, 
         )
 
 
+def _output_schedule(output_times: Sequence[float], t_end: float) -> np.ndarray:
+    """The sorted, unique output times in [0, t_end] (others are ignored with a warning)."""
+    raw = np.asarray(list(output_times), dtype=float)
+    ignored = raw[(raw < 0) | (raw > t_end * (1 + 1e-14))]
+    if ignored.size:
+        logger.warning("ignoring %d output time(s) outside [0, t_end = %.6g s]: %s", ignored.size, t_end, ignored)
+    return np.unique(np.clip(raw[(raw >= 0) & (raw <= t_end * (1 + 1e-14))], 0.0, t_end))
+
+
+def _first_step(
+    problem: SemiDiscreteProblem,
+    solve: LinearSolve,
+    mass: sp.csc_matrix,
+    y: np.ndarray,
+    t_end: float,
+    options: TimeOptions,
+    scale: float,
+) -> tuple[np.ndarray, float]:
+    """(y'_0 from M y'_0 = F(y_0, 0), the first step size): ``options.initial_step`` or
+    min(1e-3 t_end, 1 / ||y'_0||_WRMS) (one step of size 1/||y'_0|| changes y by one error weight)."""
+    ydot0 = np.asarray(solve(mass, problem.rhs(y, 0.0))).reshape(y.shape)
+    if not np.all(np.isfinite(ydot0)):
+        raise SolverDiverged(
+            "F(y0, 0) is not finite; check the initial state and the material laws", time=0.0, step=0.0
+        )
+    if options.initial_step is not None:
+        return ydot0, float(options.initial_step)
+    weight0 = options.atol * scale + options.rtol * np.abs(y)
+    d1 = float(np.sqrt(np.mean((ydot0 / weight0) ** 2))) if y.size else 0.0
+    return ydot0, 1e-3 * t_end if d1 == 0 else min(1e-3 * t_end, 1.0 / d1)
+
+
+def _after_newton_failure(trial: _Attempt, t: float, h: float, h_min: float) -> float:
+    """The next step size after a Newton failure (divided by 4), or SolverDiverged below h_min."""
+    logger.debug("t = %.6g s: step %.3g s rejected (%s)", t, h, trial.reason)
+    if h * _NEWTON_FAIL_SHRINK < h_min:
+        raise SolverDiverged(
+            f"time stepping failed at t = {t:.6g} s with step {h:.3g} s (minimum {h_min:.3g} s): "
+            f"{trial.reason}. The discrete problem has no solution beyond this time; check the "
+            "material laws (e.g. D(theta) NaN or negative outside its range) and the loading",
+            time=t,
+            step=h,
+        )
+    return h * _NEWTON_FAIL_SHRINK
+
+
+def _after_error_test_failure(err: float, order: int, t: float, h: float, h_min: float) -> float:
+    """The next step size after a failed error test (err > 1 or NaN), or SolverDiverged below h_min."""
+    factor = _MIN_SHRINK if not np.isfinite(err) else max(_MIN_SHRINK, _SAFETY * err ** (-1.0 / (order + 1)))
+    if h * factor < h_min:
+        raise SolverDiverged(
+            f"local error test keeps failing at t = {t:.6g} s: the step fell to {h * factor:.3g} s "
+            f"(minimum {h_min:.3g} s, error norm {err:.3g}). The solution is blowing up or is not "
+            "smooth in time; check the material laws and the loading, or loosen rtol/atol",
+            time=t,
+            step=h,
+        )
+    logger.debug("t = %.6g s: step %.3g s rejected by the error test (err = %.3g)", t, h, err)
+    return h * factor
+
+
+class _OutputCursor:
+    """The output times still to report, in order; ``on_output(t, y)`` for each one reached."""
+
+    def __init__(self, times: np.ndarray, close: float, on_output: Callable[[float, np.ndarray], None] | None):
+        self.times, self.close, self.on_output = times, close, on_output  # close: "reached" tolerance [s]
+        self.next = 0
+
+    def target(self, t_end: float) -> float:
+        """The next time to land on exactly: the next output time, else t_end."""
+        return float(self.times[self.next]) if self.next < self.times.size else t_end
+
+    def report_due(self, t: float, y: np.ndarray) -> None:
+        """Report every output time within ``close`` of ``t`` (the state y at t)."""
+        while self.next < self.times.size and self.times[self.next] - t <= self.close:
+            if self.on_output is not None:
+                self.on_output(t, y)
+            self.next += 1
+
+
+def _step_towards(t: float, h: float, target: float) -> tuple[float, bool]:
+    """(step, lands): the whole remaining interval when h reaches ``target`` (bit-exact landing),
+    half of it when a full step would leave a sliver, else h."""
+    remaining = target - t
+    if h >= remaining * (1.0 - 1e-10):
+        return remaining, True
+    return (0.5 * remaining if 2.0 * h > remaining else h), False
+
+
+def _predict(times: list[float], states: list[np.ndarray], ydot0: np.ndarray, k: int, h: float, t_new: float) -> np.ndarray:
+    """The predictor: explicit Euler from y_0 on the first step, else the degree-k polynomial
+    through the k + 1 newest states, extrapolated to ``t_new``."""
+    if len(times) == 1:
+        return states[0] + h * ydot0
+    w = lagrange_weights(times[: k + 1], t_new)
+    return sum(w[j] * states[j] for j in range(k + 1))
+
+
+def _error_norm(lte: np.ndarray, y_new: np.ndarray, y_old: np.ndarray, options: TimeOptions, scale: float) -> float:
+    """Weighted RMS norm of the local error estimate, weights atol scale + rtol max(|y_new|, |y_old|)."""
+    if not lte.size:
+        return 0.0
+    weight = options.atol * scale + options.rtol * np.maximum(np.abs(y_new), np.abs(y_old))
+    return float(np.sqrt(np.mean((lte / weight) ** 2)))
+
+
 def integrate(
     problem: SemiDiscreteProblem,
     y0: np.ndarray,
@@ -342,36 +448,15 @@ def integrate(
     if h_max <= 0:
         raise ValueError(f"TimeOptions.max_step must be positive, got {options.max_step!r}")
 
-    raw = np.asarray(list(output_times), dtype=float)
-    ignored = raw[(raw < 0) | (raw > t_end * (1 + 1e-14))]
-    if ignored.size:
-        logger.warning("ignoring %d output time(s) outside [0, t_end = %.6g s]: %s", ignored.size, t_end, ignored)
-    outs = np.unique(np.clip(raw[(raw >= 0) & (raw <= t_end * (1 + 1e-14))], 0.0, t_end))
-    close = h_min  # outputs closer than this to the current time are reported without a step
-    i_out = 0
+    outputs = _OutputCursor(_output_schedule(output_times, t_end), h_min, on_output)
     result = IntegrationResult(t=t, y=y)
-
-    while i_out < outs.size and outs[i_out] <= close:
-        if on_output is not None:
-            on_output(t, y)
-        i_out += 1
+    outputs.report_due(t, y)
     if stop_event is not None and float(stop_event(y)) >= 0.0:
         logger.info("stop event already satisfied at t = 0; nothing to integrate")
         result.stopped_by_event = True
         return result
 
-    f0 = problem.rhs(y, t)
-    ydot0 = np.asarray(solve(mass, f0)).reshape(y.shape)
-    if not np.all(np.isfinite(ydot0)):
-        raise SolverDiverged(
-            "F(y0, 0) is not finite; check the initial state and the material laws", time=0.0, step=0.0
-        )
-    if options.initial_step is not None:
-        h = float(options.initial_step)
-    else:
-        weight0 = options.atol * scale + options.rtol * np.abs(y)
-        d1 = float(np.sqrt(np.mean((ydot0 / weight0) ** 2))) if y.size else 0.0
-        h = 1e-3 * t_end if d1 == 0 else min(1e-3 * t_end, 1.0 / d1)
+    ydot0, h = _first_step(problem, solve, mass, y, t_end, options, scale)
     h = max(min(h, h_max), h_min)
 
     times: list[float] = [t]  # newest first
@@ -380,28 +465,15 @@ def integrate(
 
     def attempt(h_try: float, t_new: float) -> tuple[_Attempt, int, np.ndarray]:
         """Predict and correct one step from the stored history; returns (attempt, order, y_pred)."""
-        n_hist = len(times)
-        k = 1 if n_hist < 3 else options.order
-        nodes = np.array([t_new] + times[:k])
-        a = lagrange_derivative_weights(nodes)
+        k = 1 if len(times) < 3 else options.order
+        a = lagrange_derivative_weights(np.array([t_new] + times[:k]))
         history_term = sum(a[j + 1] * states[j] for j in range(k))
-        if n_hist == 1:
-            y_pred = states[0] + h_try * ydot0
-        else:
-            w = lagrange_weights(times[: k + 1], t_new)
-            y_pred = sum(w[j] * states[j] for j in range(k + 1))
-        result_ = _newton(problem, mass, float(a[0]), history_term, y_pred, t_new, options, scale, solve)
-        return result_, k, y_pred
+        y_pred = _predict(times, states, ydot0, k, h_try, t_new)
+        return _newton(problem, mass, float(a[0]), history_term, y_pred, t_new, options, scale, solve), k, y_pred
 
     while t < t_end:
-        target = outs[i_out] if i_out < outs.size else t_end
-        remaining = target - t
-        h = min(h, h_max)
-        landing = False
-        if h >= remaining * (1.0 - 1e-10):
-            h, landing = remaining, True
-        elif 2.0 * h > remaining:
-            h = 0.5 * remaining
+        target = outputs.target(t_end)
+        h, landing = _step_towards(t, min(h, h_max), target)
         t_new = target if landing else t + h
 
         trial, k, y_pred = attempt(h, t_new)
@@ -410,36 +482,16 @@ def integrate(
         if trial.y is None:
             result.steps_rejected += 1
             just_rejected = True
-            logger.debug("t = %.6g s: step %.3g s rejected (%s)", t, h, trial.reason)
-            if h * _NEWTON_FAIL_SHRINK < h_min:
-                raise SolverDiverged(
-                    f"time stepping failed at t = {t:.6g} s with step {h:.3g} s (minimum {h_min:.3g} s): "
-                    f"{trial.reason}. The discrete problem has no solution beyond this time; check the "
-                    "material laws (e.g. D(theta) NaN or negative outside its range) and the loading",
-                    time=t,
-                    step=h,
-                )
-            h *= _NEWTON_FAIL_SHRINK
+            h = _after_newton_failure(trial, t, h, h_min)
             continue
 
         y_new = trial.y
         ratio = error_constant_ratio(t_new, times[: k + 1], k, euler_predictor=len(times) == 1)
-        weight = options.atol * scale + options.rtol * np.maximum(np.abs(y_new), np.abs(states[0]))
-        err = float(np.sqrt(np.mean((ratio * (y_new - y_pred) / weight) ** 2))) if y.size else 0.0
+        err = _error_norm(ratio * (y_new - y_pred), y_new, states[0], options, scale)
         if not err <= 1.0:  # also catches NaN
             result.steps_rejected += 1
-            factor = _MIN_SHRINK if not np.isfinite(err) else max(_MIN_SHRINK, _SAFETY * err ** (-1.0 / (k + 1)))
-            if h * factor < h_min:
-                raise SolverDiverged(
-                    f"local error test keeps failing at t = {t:.6g} s: the step fell to {h * factor:.3g} s "
-                    f"(minimum {h_min:.3g} s, error norm {err:.3g}). The solution is blowing up or is not "
-                    "smooth in time; check the material laws and the loading, or loosen rtol/atol",
-                    time=t,
-                    step=h,
-                )
-            logger.debug("t = %.6g s: step %.3g s rejected by the error test (err = %.3g)", t, h, err)
-            h *= factor
             just_rejected = True
+            h = _after_error_test_failure(err, k, t, h, h_min)
             continue
 
         fired = False
@@ -458,14 +510,8 @@ def integrate(
         result.last_step = h
         if on_step is not None:
             on_step(t, y, h)
-        if landing and i_out < outs.size and target == outs[i_out]:
-            if on_output is not None:
-                on_output(t, y)
-            i_out += 1
-            while i_out < outs.size and outs[i_out] - t <= close:
-                if on_output is not None:
-                    on_output(t, y)
-                i_out += 1
+        if landing:
+            outputs.report_due(t, y)
         if fired:
             result.stopped_by_event = True
             break

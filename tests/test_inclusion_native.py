@@ -60,7 +60,7 @@ def test_dod_flux_and_outputs_from_the_total_capacity(with_inclusions) -> None:
     assert sink.rows[-1]["dod"] == pytest.approx(CAPACITY / model.particle_capacity, rel=1e-6)
     assert stats.extra["mass_balance_rel_error"] < 1e-8
     frame = sink.frames[-1]
-    domain = frame.cell_data["domain"][0]
+    domain = frame.cell_data["material"][0]
     assert domain.shape == (frame.cells["tetra"].shape[0],) and set(np.unique(domain)) == {0, 1, 2}
     c = frame.point_data["c"]
     assert np.all(np.isfinite(c)) and np.all(np.isfinite(frame.point_data["von_mises"]))

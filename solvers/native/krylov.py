@@ -212,7 +212,8 @@ class FrozenKrylovSolver:
 
 def conserve_total(matrix: sp.spmatrix, rhs: np.ndarray, x: np.ndarray) -> np.ndarray:
     """x + delta |x| with 1^T (rhs - matrix (x + delta |x|)) = 0 (exact total; module notes)."""
-    column_sums = np.asarray(matrix.sum(axis=0)).ravel()
+    csr = matrix if sp.isspmatrix_csr(matrix) or isinstance(matrix, sp.csr_array) else sp.csr_matrix(matrix)
+    column_sums = np.bincount(csr.indices, weights=csr.data, minlength=csr.shape[1])
     weight = np.abs(x)
     denominator = float(column_sums @ weight)
     if denominator == 0.0 or not math.isfinite(denominator):

@@ -84,7 +84,7 @@ class NativePost:
 
     def _domain_setup(self, domain: np.ndarray | None) -> None:
         """Per-domain quantities: the Li the particle can take from c0 (sum_d V_d,h (c_max,d - c0)), the
-        vertex c_max (volume-weighted over the elements around a vertex) and the cell array ``domain``."""
+        vertex c_max (volume-weighted over the elements around a vertex) and the cell array ``material`` (DESIGN.md section 5: the index into the run's materials list)."""
         materials = self.model.domain_materials
         self.domain = np.zeros(self.mesh.n_tets, dtype=np.int64) if domain is None else np.asarray(domain, dtype=np.int64)
         self.domain_volumes = np.bincount(self.domain, weights=self.mesh.volumes, minlength=len(materials))
@@ -164,7 +164,7 @@ class NativePost:
             dod=self.dod(c),
             points=self.mesh.points,
             cells={"tetra": self.mesh.tets},
-            cell_data={"domain": [self.domain.copy()]} if len(self.model.domain_materials) > 1 else {},
+            cell_data={"material": [self.domain.copy()]} if len(self.model.domain_materials) > 1 else {},
             point_data={
                 "c": c,
                 "theta": c / self.vertex_c_max,

@@ -152,6 +152,56 @@ def _quadrature_mechanics(model: LithiationModel) -> bool:
     return model.mechanics.plastic or not all(m.constant_elasticity for m in model.domain_materials)
 
 
+def _mechanics(model, numerics, field, field_domain, transport, elasticity, domain, refined):
+    """(post-processor, transport, quadrature mechanics or None): linear elasticity, or the
+    quadrature-point mechanics (plasticity, E/nu laws), with stress-driven diffusion wrapping the
+    transport when asked for."""
+    quadrature = None
+    if _quadrature_mechanics(model):
+        if domain is not None or refined is not None:
+            raise SolverError(
+                "elastoplastic mechanics and E/nu laws of theta run on one material with numerics.transport"
+                " galerkin or lumped (not lumped-p2) in the native solver; use the radial backend or remove the inclusions"
+            )
+        quadrature = QuadratureMechanics(elasticity, model, linear_solver=numerics.linear_solver)
+        post = QuadraturePost(model, field, transport.ones_mass, elasticity, quadrature)
+        hydrostatic = post.hydrostatic
+    else:
+        post = NativePost(model, field, transport.ones_mass, elasticity, domain=field_domain)
+        hydrostatic = lambda c: post.mechanics(c)["hydrostatic"]  # noqa: E731
+    if model.mechanics.stress_driven_diffusion:
+        if domain is not None or refined is not None:
+            raise SolverError("stress_driven_diffusion in the native solver needs one material and no lumped-p2 transport")
+        transport = StressDrivenOctantTransport(transport, model, hydrostatic)
+    return post, transport, quadrature
+
+
+def _solver_extra(model, numerics, mesh, elasticity, linear_solve, post, flux) -> dict:
+    """The native solver's own ``SolveStats.extra`` entries (solvers, mesh, flux, mechanics)."""
+    return {
+        "linear_solver": elasticity.solver.method,
+        "transport_linear_solver": linear_solve.method,
+        "transport_factorisations": linear_solve.factorisations,
+        "krylov_iterations": linear_solve.krylov_iterations,
+        "elasticity_solves": elasticity.solver.solves,
+        "displacement_order": numerics.displacement_order,
+        "transport": numerics.transport,
+        "theta_min": float(post.theta_min),
+        "factorisation_reused": elasticity.reused_factorisation,
+        "mesh": {
+            "source": mesh.source,
+            "vertices": mesh.n_points,
+            "tetrahedra": mesh.n_tets,
+            "volume_m3": mesh.volume,
+            "sphere_area_m2": mesh.sphere_area,
+            **dict(mesh.info.items()),
+        },
+        "surface_flux_mol_m2_s": flux,
+        "mechanics": model.mechanics.constitutive,
+        "stress_driven_diffusion": model.mechanics.stress_driven_diffusion,
+    }
+
+
 def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, sink: ResultSink) -> SolveStats:
     """Run ``model`` with the native 3D octant solver; results go to ``sink``.
 
@@ -186,23 +236,7 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
     heartbeat(sink)
     timings["assembly"] = t_transport + elasticity.timings["assembly"]
     timings["factorisation"] = elasticity.timings["factorisation"]
-    quadrature = None
-    if _quadrature_mechanics(model):
-        if domain is not None or refined is not None:
-            raise SolverError(
-                "elastoplastic mechanics and E/nu laws of theta run on one material with numerics.transport"
-                " galerkin or lumped (not lumped-p2) in the native solver; use the radial backend or remove the inclusions"
-            )
-        quadrature = QuadratureMechanics(elasticity, model, linear_solver=numerics.linear_solver)
-        post = QuadraturePost(model, field, transport.ones_mass, elasticity, quadrature)
-        hydrostatic = post.hydrostatic
-    else:
-        post = NativePost(model, field, transport.ones_mass, elasticity, domain=field_domain)
-        hydrostatic = lambda c: post.mechanics(c)["hydrostatic"]  # noqa: E731
-    if model.mechanics.stress_driven_diffusion:
-        if domain is not None or refined is not None:
-            raise SolverError("stress_driven_diffusion in the native solver needs one material and no lumped-p2 transport")
-        transport = StressDrivenOctantTransport(transport, model, hydrostatic)
+    post, transport, quadrature = _mechanics(model, numerics, field, field_domain, transport, elasticity, domain, refined)
     stats.dofs = {"c": field.n_points, "u": elasticity.n_dofs}
     stats.extra["materials"] = [m.name for m in model.domain_materials]
 
@@ -217,31 +251,7 @@ def solve(model: LithiationModel, outputs: OutputRequest, numerics: Numerics, si
     )
     stats.timings_s = timings
     result = run_transient(model, outputs, numerics, sink, disc, stats)
-    linear_solve = disc.linear_solve
-    stats.extra.update(
-        {
-            "linear_solver": elasticity.solver.method,
-            "transport_linear_solver": linear_solve.method,
-            "transport_factorisations": linear_solve.factorisations,
-            "krylov_iterations": linear_solve.krylov_iterations,
-            "elasticity_solves": elasticity.solver.solves,
-            "displacement_order": numerics.displacement_order,
-            "transport": numerics.transport,
-            "theta_min": float(post.theta_min),
-            "factorisation_reused": elasticity.reused_factorisation,
-            "mesh": {
-                "source": mesh.source,
-                "vertices": mesh.n_points,
-                "tetrahedra": mesh.n_tets,
-                "volume_m3": mesh.volume,
-                "sphere_area_m2": mesh.sphere_area,
-                **{k: v for k, v in mesh.info.items()},
-            },
-            "surface_flux_mol_m2_s": flux,
-            "mechanics": model.mechanics.constitutive,
-            "stress_driven_diffusion": model.mechanics.stress_driven_diffusion,
-        }
-    )
+    stats.extra.update(_solver_extra(model, numerics, mesh, elasticity, disc.linear_solve, post, flux))
     if quadrature is not None:
         stats.extra["quadrature_mechanics"] = {**quadrature.stats, "point_von_mises_max": post.point_von_mises_max}
         timings["mechanics_factorisation"] = quadrature.stats["factorisation_s"]
