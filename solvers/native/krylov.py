@@ -9,8 +9,8 @@ with the LU factorisation of an *earlier* Newton matrix,
     A P^{-1} z = b,   x = P^{-1} z,   P = A_earlier = L U,
 
 starting from x0 = P^{-1} b (exact when A has not changed). The factorisation is renewed when
-the BDF coefficient a0 has moved by more than ``refactor_ratio`` since, or when the previous
-solve needed more than ``refactor_iterations`` GMRES iterations (the front has moved on).
+the BDF coefficient a0 has moved too far since, or when the GMRES iterations a fresh factor would
+have saved add up to the price of a factorisation (rent or buy; see :class:`FrozenKrylovSolver`).
 
 **Inexact Newton.** The Krylov tolerance is a relative residual of ``rtol`` (default 1e-2), not
 machine precision: each Newton iteration then contracts the error by ~max(rtol, |error|) instead
@@ -30,15 +30,17 @@ installed, else SuperLU (symmetric minimum-degree ordering without pivoting: the
 symmetric and A close to an M-matrix; ~0.1-0.2 s, so it is renewed less eagerly). Every
 back-substitution costs ~3-4 ms at 4,096 unknowns with either.
 
-Measured on the Si full lithiation, medium mesh (4,096 unknowns), 2 cores: 850 Newton systems,
-~80 PARDISO refactorisations, ~1.5 GMRES iterations each: 11 s, where GMRES to 1e-10 on a SuperLU
-factor renewed after 20 iterations took 53 s (10,500 back-substitutions).
+Measured on the Si full lithiation (2-core VM): medium mesh (4,096 unknowns), 835 Newton systems,
+~90 PARDISO refactorisations, ~1.2 GMRES iterations each: 11-14 s, where GMRES to 1e-10 on a
+SuperLU factor renewed after 20 iterations took 53 s (10,500 back-substitutions); fine mesh
+(12,167 unknowns) 103 s.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -145,8 +147,12 @@ class FrozenKrylovSolver:
     ``factorisation``: ``auto`` (PARDISO when pypardiso is installed, else SuperLU), ``pardiso`` or
     ``superlu``. ``rtol``: GMRES relative residual. ``refactor_ratio``: renew the factor when a0
     leaves [a0_f / ratio, a0_f * ratio]; ``refactor_iterations``: renew it after a solve that
-    needed more GMRES iterations (defaults by factorisation cost: PARDISO 1.5 and 3, SuperLU 2.5
-    and 6). Accepts a :class:`NewtonSystem` or a plain sparse matrix (solved directly by sparse LU).
+    needed more GMRES iterations. By default the factor is renewed as in the rent-or-buy rule:
+    once the GMRES iterations a fresh factor would have saved since the last factorisation (all
+    beyond the first of each solve) cost as much as a factorisation, i.e. add up to its price in
+    back-substitutions, r = t_factor / t_apply (measured as the run goes), or after any solve that
+    needed more than 10; ``refactor_ratio`` is 1.5 while r < 15, else 2.5. Accepts a
+    :class:`NewtonSystem` or a plain sparse matrix (solved directly by sparse LU).
     """
 
     def __init__(
@@ -161,17 +167,18 @@ class FrozenKrylovSolver:
         if not 0.0 < rtol < 1.0:
             raise SolverError(f"FrozenKrylovSolver rtol must be in (0, 1), got {rtol!r}")
         self.factorisation, self._factor = _make_factor(factorisation)
-        cheap = self.factorisation == "pardiso"
         self.method = f"gmres+frozen {self.factorisation}"
         self.rtol = rtol
-        self.refactor_ratio = refactor_ratio or (1.5 if cheap else 2.5)
-        self.refactor_iterations = refactor_iterations or (3 if cheap else 6)
+        self._fixed_ratio, self._fixed_iterations = refactor_ratio, refactor_iterations
         self.max_iterations = max_iterations
+        self.factor_seconds = 0.0  # the last factorisation [s]
+        self.apply_seconds = 0.0  # running mean of one GMRES iteration (back-substitution + product) [s]
         self.factorisations = 0
         self.krylov_iterations = 0
         self.solves = 0
         self._a0: float | None = None
         self._stale = True
+        self._wasted = 0
 
     @staticmethod
     def _lu(matrix: sp.spmatrix, rhs: np.ndarray) -> np.ndarray:
@@ -179,16 +186,40 @@ class FrozenKrylovSolver:
 
         return splu(sp.csc_matrix(matrix)).solve(rhs)
 
+    @property
+    def price(self) -> float:
+        """A factorisation's price in back-substitutions (r in the class notes; 10 before measured)."""
+        return self.factor_seconds / self.apply_seconds if self.apply_seconds > 0 else 10.0
+
+    def _renew_after(self, iterations: int) -> bool:
+        """True when the factor should be renewed after a solve of ``iterations`` (class notes)."""
+        self._wasted += max(0, iterations - 1)
+        if self._fixed_iterations is not None:
+            return iterations > self._fixed_iterations
+        return iterations > 10 or self._wasted >= self.price
+
+    @property
+    def refactor_ratio(self) -> float:
+        """Change of a0 beyond which the factor is renewed (see the class notes)."""
+        return self._fixed_ratio or (1.5 if self.price < 15 else 2.5)
+
     def _refactor(self, system: NewtonSystem) -> None:
+        start = time.perf_counter()
         self._factor.factor(system.matrix)
+        self.factor_seconds = time.perf_counter() - start
+        self._wasted = 0
         self._a0 = system.a0
         self._stale = False
         self.factorisations += 1
 
     def _gmres(self, system: NewtonSystem, rhs: np.ndarray) -> tuple[np.ndarray, int, bool]:
-        return right_preconditioned_gmres(
+        start = time.perf_counter()
+        x, its, converged = right_preconditioned_gmres(
             system.matrix, rhs, self._factor, rtol=self.rtol, max_iterations=self.max_iterations
         )
+        per_apply = (time.perf_counter() - start) / (its + 1)
+        self.apply_seconds = per_apply if self.apply_seconds == 0 else 0.9 * self.apply_seconds + 0.1 * per_apply
+        return x, its, converged
 
     def __call__(self, matrix, rhs: np.ndarray) -> np.ndarray:
         self.solves += 1
@@ -206,7 +237,7 @@ class FrozenKrylovSolver:
             if not converged:
                 log.debug("GMRES did not converge on a fresh factorisation; using sparse LU with pivoting")
                 return self._lu(matrix.matrix, rhs)
-        self._stale = its > self.refactor_iterations
+        self._stale = self._renew_after(its)
         return conserve_total(matrix.matrix, rhs, x)
 
 
