@@ -30,7 +30,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from models import LithiationModel, StopCondition, get_preset  # noqa: E402
-from orchestrator.verify import _profile_error  # noqa: E402
+from orchestrator.verify import profile_error  # noqa: E402
 from solvers.api import MemorySink, MeshOptions, Numerics, OutputRequest, TimeOptions  # noqa: E402
 
 DODS = (0.25, 0.5, 0.9, 1.0)
@@ -62,7 +62,7 @@ def main() -> int:
     rows = []
     for label, backend in (("radial (161 nodes)", "radial"), ("native (medium, lumped)", "native")):
         sink, stats, wall = _run(backend, Numerics(), outputs)
-        errors = [_profile_error(f, r) for f, r in zip(sink.frames[:3], reference.frames[:3])]
+        errors = [profile_error(f, r) for f, r in zip(sink.frames[:3], reference.frames[:3])]
         theta_min = float(stats.extra.get("theta_min", min(f.point_data["theta"].min() for f in sink.frames)))
         rows.append((label, wall, theta_min, errors, *_peaks(sink)))
     vm_ref, tension_ref = rows[0][4], rows[0][5]

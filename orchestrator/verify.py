@@ -437,15 +437,20 @@ _FRONT_DODS = (0.25, 0.5, 0.9)
 _FRONT = {"radial": ((41, 81, 161), 161, 0.01), "native": ((4, 8, 15), 15, 0.02)}
 
 
-def _profile_error(frame: FieldFrame, ref: FieldFrame) -> float:
-    """Mean |theta - theta_ref| over the points on the (1,1,1) diagonal (3D) or all nodes (1D)."""
-    p, r = frame.points, _radius(frame)
-    if "tetra" in frame.cells:
-        tol = 1e-9 * RADIUS
-        on = (np.abs(p[:, 0] - p[:, 1]) < tol) & (np.abs(p[:, 0] - p[:, 2]) < tol)
-    else:
-        on = np.ones(len(p), dtype=bool)
-    theta_ref = np.interp(r[on], ref.points[:, 0], ref.point_data["theta"])
+def diagonal_mask(frame: FieldFrame, radius: float = RADIUS) -> np.ndarray:
+    """Mask of the frame's points on the (1,1,1) diagonal (3D), or all points (1D)."""
+    p = frame.points
+    if "tetra" not in frame.cells:
+        return np.ones(len(p), dtype=bool)
+    tol = 1e-9 * radius
+    return (np.abs(p[:, 0] - p[:, 1]) < tol) & (np.abs(p[:, 0] - p[:, 2]) < tol)
+
+
+def profile_error(frame: FieldFrame, ref: FieldFrame) -> float:
+    """Mean |theta - theta_ref| over the points on the (1,1,1) diagonal (3D) or all nodes (1D),
+    against a 1D (radial) reference frame ``ref``."""
+    on = diagonal_mask(frame)
+    theta_ref = np.interp(_radius(frame)[on], ref.points[:, 0], ref.point_data["theta"])
     return float(np.mean(np.abs(frame.point_data["theta"][on] - theta_ref)))
 
 
@@ -465,7 +470,7 @@ def case_front(level: str, backend: str, reference: list[FieldFrame] | None = No
     errors, details, theta_min = [], [], []
     for size in sizes:
         sink, stats = _run(backend, model, outputs, size, rtol=1e-4)
-        per_dod = [_profile_error(f, r) for f, r in zip(sink.frames, reference)]
+        per_dod = [profile_error(f, r) for f, r in zip(sink.frames, reference)]
         errors.append(max(per_dod))
         low = min(float(f.point_data["theta"].min()) for f in sink.frames)
         theta_min.append(float(stats.extra.get("theta_min", low)))

@@ -37,7 +37,7 @@ from solvers.api import FieldFrame, MemorySink, Numerics, OutputRequest
 
 from .errors import PeerError
 from .pybamm_reference import PybammProfiles, pybamm_available, pybamm_profiles
-from .verify import CaseResult
+from .verify import CaseResult, diagonal_mask
 
 __all__ = ["CELLS", "CHECK_CELLS", "THETA_FLOOR", "ProfileError", "case_pybamm", "profile_error"]
 
@@ -60,21 +60,12 @@ class ProfileError:
     all_points_mean: float  # mean |dtheta| over every point, by radius
 
 
-def _diagonal(frame: FieldFrame, radius: float) -> np.ndarray:
-    """Mask of the frame's points on the (1,1,1) diagonal (3D), or all points (1D)."""
-    p = frame.points
-    if "line" in frame.cells:
-        return np.ones(len(p), dtype=bool)
-    tol = 1e-9 * radius
-    return (np.abs(p[:, 0] - p[:, 1]) < tol) & (np.abs(p[:, 0] - p[:, 2]) < tol)
-
-
 def profile_error(frame: FieldFrame, x_ref: np.ndarray, theta_ref: np.ndarray, radius: float) -> ProfileError:
     """Compare ``frame`` with the reference theta(x = r / R) (``x_ref`` ascending from 0 to 1)."""
     x = np.linalg.norm(frame.points, axis=1) / radius
     theta = frame.point_data["theta"]
     diff = np.abs(theta - np.interp(x, x_ref, theta_ref))
-    on = _diagonal(frame, radius)
+    on = diagonal_mask(frame, radius)
     return ProfileError(float(diff[on].mean()), float(diff[on].max()), float(theta.min()), float(diff.mean()))
 
 

@@ -53,7 +53,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .assembly import SymmetricBlockPattern, assemble_matrix
-from .basis import barycentric_gradients, basis_gradients, gradient_coefficients, n_local
+from .basis import barycentric_gradients, gradient_coefficients, n_local
 from .linalg import SpdSolver, factorize
 from .mesh import OctantMesh
 from .quadrature import tetrahedron_rule
@@ -64,8 +64,6 @@ from .topology import p2_connectivity
 __all__ = ["ElasticityProblem", "lame_parameters"]
 
 log = logging.getLogger(__name__)
-
-_CHUNK = 8192  # elements per vectorised block (bounds temporary memory)
 
 
 def lame_parameters(youngs_modulus, poisson_ratio):

@@ -49,6 +49,7 @@ import scipy.sparse as sp
 from scipy.linalg import solve_triangular
 
 from ..errors import SolverError
+from ..stepping import splu_solve
 from .pardiso import pardiso_available
 
 __all__ = ["FrozenKrylovSolver", "NewtonSystem", "right_preconditioned_gmres"]
@@ -75,6 +76,8 @@ def right_preconditioned_gmres(
     iteration plus one for x0; modified Gram-Schmidt Arnoldi with Givens rotations, no restart
     (the caller refactorises instead).
     """
+    if max_iterations < 1:
+        raise SolverError(f"GMRES needs max_iterations >= 1, got {max_iterations}")
     x = precondition(rhs)
     residual = rhs - matrix @ x
     target = rtol * float(np.linalg.norm(rhs))
@@ -180,12 +183,6 @@ class FrozenKrylovSolver:
         self._stale = True
         self._wasted = 0
 
-    @staticmethod
-    def _lu(matrix: sp.spmatrix, rhs: np.ndarray) -> np.ndarray:
-        from scipy.sparse.linalg import splu
-
-        return splu(sp.csc_matrix(matrix)).solve(rhs)
-
     @property
     def price(self) -> float:
         """A factorisation's price in back-substitutions (r in the class notes; 10 before measured)."""
@@ -224,7 +221,7 @@ class FrozenKrylovSolver:
     def __call__(self, matrix, rhs: np.ndarray) -> np.ndarray:
         self.solves += 1
         if not isinstance(matrix, NewtonSystem):
-            return self._lu(matrix, rhs)
+            return splu_solve(matrix, rhs)
         ratio = matrix.a0 / self._a0 if self._a0 else math.inf
         if self._stale or not 1.0 / self.refactor_ratio <= ratio <= self.refactor_ratio:
             self._refactor(matrix)
@@ -236,14 +233,14 @@ class FrozenKrylovSolver:
             self.krylov_iterations += its
             if not converged:
                 log.debug("GMRES did not converge on a fresh factorisation; using sparse LU with pivoting")
-                return self._lu(matrix.matrix, rhs)
+                return splu_solve(matrix.matrix, rhs)
         self._stale = self._renew_after(its)
         return conserve_total(matrix.matrix, rhs, x)
 
 
 def conserve_total(matrix: sp.spmatrix, rhs: np.ndarray, x: np.ndarray) -> np.ndarray:
     """x + delta |x| with 1^T (rhs - matrix (x + delta |x|)) = 0 (exact total; module notes)."""
-    csr = matrix if sp.isspmatrix_csr(matrix) or isinstance(matrix, sp.csr_array) else sp.csr_matrix(matrix)
+    csr = sp.csr_matrix(matrix)  # no copy for a CSR matrix
     column_sums = np.bincount(csr.indices, weights=csr.data, minlength=csr.shape[1])
     weight = np.abs(x)
     denominator = float(column_sums @ weight)
