@@ -41,11 +41,26 @@ from .errors import SolverDiverged
 from .stepping import IntegrationResult, LinearSolve, SemiDiscreteProblem, integrate
 from .summary import run_notes
 
-__all__ = ["Discretisation", "PostProcessor", "ScalarQueue", "run_transient"]
+__all__ = ["Discretisation", "MechanicsState", "PostProcessor", "ScalarQueue", "run_transient"]
 
 log = logging.getLogger(__name__)
 
 _STRESS_KEYS = ("von_mises_max", "hydrostatic_min", "hydrostatic_max")
+
+
+@dataclass
+class MechanicsState:
+    """A solved state of the quadrature-point mechanics (elastoplastic or Li-dependent stiffness),
+    the same in both discretisations: unknowns ``u``, point strain and stress (Voigt, (m, nq, 6)),
+    plastic strain (m, nq, 6), equivalent plastic strain ``alpha`` (m, nq), Newton iterations used.
+    (m, nq: elements and quadrature points per element: 3D tetrahedra, or radial P2 elements.)"""
+
+    u: np.ndarray
+    strain: np.ndarray
+    stress: np.ndarray
+    plastic_strain: np.ndarray
+    alpha: np.ndarray
+    iterations: int
 
 
 @runtime_checkable

@@ -16,7 +16,8 @@ from models.constitutive import von_mises
 
 from .elasticity import ElasticityProblem
 from .mesh import OctantMesh
-from .plasticity import MechanicsState, QuadratureMechanics
+from ..driver import MechanicsState
+from .plasticity import QuadratureMechanics
 from .postprocess import NativePost
 
 __all__ = ["QuadraturePost"]

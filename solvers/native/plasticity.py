@@ -34,7 +34,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import time as _time
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -44,6 +43,7 @@ from models import LithiationModel
 from models.constitutive import elastic_tangent, from_mandel, return_mapping, to_mandel, von_mises
 from models.laws import law_value
 
+from ..driver import MechanicsState
 from ..errors import SolverDiverged
 from .assembly import SparsePattern, assemble_vector
 from .basis import basis_gradients, n_local
@@ -51,7 +51,7 @@ from .elasticity import ElasticityProblem
 from .linalg import SpdSolver, factorize
 from .quadrature import tetrahedron_rule
 
-__all__ = ["MechanicsState", "QuadratureMechanics"]
+__all__ = ["QuadratureMechanics"]
 
 log = logging.getLogger(__name__)
 
@@ -81,19 +81,6 @@ def strain_operator(order: int, lambdas: np.ndarray, grad_lambda: np.ndarray) ->
             b[:, q, comp, :, i] = _R2 * g[:, :, j]
             b[:, q, comp, :, j] = _R2 * g[:, :, i]
     return b.reshape(m, lambdas.shape[0], 6, 3 * nl)
-
-
-@dataclass
-class MechanicsState:
-    """A solved state: unknowns ``u`` (n_dofs,), point stress and strain (Voigt, (m, nq, 6)),
-    plastic strain (m, nq, 6), equivalent plastic strain ``alpha`` (m, nq), Newton iterations."""
-
-    u: np.ndarray
-    strain: np.ndarray
-    stress: np.ndarray
-    plastic_strain: np.ndarray
-    alpha: np.ndarray
-    iterations: int
 
 
 class QuadratureMechanics:

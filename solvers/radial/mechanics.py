@@ -25,7 +25,6 @@ so a recovered von Mises stress never exceeds the largest yield stress around th
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -34,9 +33,10 @@ from scipy.linalg import solve_banded
 from models.constitutive import return_mapping, von_mises
 from models.laws import law_value
 
+from ..driver import MechanicsState
 from ..errors import SolverDiverged
 
-__all__ = ["RadialMechanics", "RadialMechanicsState"]
+__all__ = ["RadialMechanics"]
 
 log = logging.getLogger(__name__)
 
@@ -45,19 +45,6 @@ _WQ = np.array([5.0, 8.0, 5.0]) / 18.0
 # P2 shape functions on [0, 1] (vertex a, midpoint, vertex b) and their xi-derivatives at the points
 _N = np.stack([(1 - _XI) * (1 - 2 * _XI), 4 * _XI * (1 - _XI), _XI * (2 * _XI - 1)], axis=1)  # (3 q, 3 a)
 _DN = np.stack([4 * _XI - 3, 4 - 8 * _XI, 4 * _XI - 1], axis=1)
-
-
-@dataclass
-class RadialMechanicsState:
-    """A solved mechanical state: unknowns ``u`` (P2), Gauss-point stress (m, 3, 6), strain,
-    plastic strain (m, 3, 6), equivalent plastic strain ``alpha`` (m, 3); Newton iterations used."""
-
-    u: np.ndarray
-    strain: np.ndarray
-    stress: np.ndarray
-    plastic_strain: np.ndarray
-    alpha: np.ndarray
-    iterations: int
 
 
 class RadialMechanics:
@@ -105,7 +92,7 @@ class RadialMechanics:
         self.hardening = float(hardening_modulus)
         self.rtol, self.max_iterations = rtol, max_iterations
         m = self.n_el
-        self.committed = RadialMechanicsState(
+        self.committed = MechanicsState(
             u=np.zeros(self.n_dofs), strain=np.zeros((m, 3, 6)), stress=np.zeros((m, 3, 6)),
             plastic_strain=np.zeros((m, 3, 6)), alpha=np.zeros((m, 3)), iterations=0,
         )
@@ -162,7 +149,7 @@ class RadialMechanics:
         return band
 
     # -- solve ----------------------------------------------------------------------------------
-    def solve(self, c: np.ndarray, pressure: float = 0.0) -> RadialMechanicsState:
+    def solve(self, c: np.ndarray, pressure: float = 0.0) -> MechanicsState:
         """Equilibrium for the nodal concentration ``c`` [mol/m^3] and inner pressure [Pa], from the
         committed history (not committed: call :meth:`commit` once the time step is accepted)."""
         theta = self.theta_at_points(c)
@@ -196,18 +183,18 @@ class RadialMechanics:
                 f" (residual {np.max(np.abs(r)):.3g} of scale {scale:.3g})"
             )
         self.newton_iterations += it - 1
-        return RadialMechanicsState(u, eps, res.stress, res.plastic_strain, res.alpha, it - 1)
+        return MechanicsState(u, eps, res.stress, res.plastic_strain, res.alpha, it - 1)
 
     def _force_scale(self, stress, ev, e, f_ext) -> float:
         """A force magnitude to measure the residual against: |sigma| and E e_v integrated."""
         mag = np.abs(stress[..., :3]).max(axis=-1) + np.abs(e * ev)
         return float(np.sum(mag * self.wq) / self.nodes[-1] + np.abs(f_ext).max() + 1e-300)
 
-    def commit(self, state: RadialMechanicsState) -> None:
+    def commit(self, state: MechanicsState) -> None:
         """Make ``state`` the history of the next step."""
         self.committed = state
 
-    def advance(self, c: np.ndarray, pressure: float = 0.0) -> RadialMechanicsState:
+    def advance(self, c: np.ndarray, pressure: float = 0.0) -> MechanicsState:
         """Solve and commit (one accepted step)."""
         state = self.solve(c, pressure)
         self.commit(state)
@@ -219,7 +206,7 @@ class RadialMechanics:
         flat = values.reshape(self.n_el * 3, -1)
         return (self._recovery @ flat).reshape((self.n_el + 1,) + values.shape[2:])
 
-    def nodal_fields(self, state: RadialMechanicsState) -> dict[str, np.ndarray]:
+    def nodal_fields(self, state: MechanicsState) -> dict[str, np.ndarray]:
         """sigma_r, sigma_t, von_mises, hydrostatic [Pa], u [m], volumetric_strain, plastic_strain [-]
         at the nodes (u exact at the vertices, the others recovered from the Gauss points)."""
         stress = self.recover(state.stress)

@@ -21,7 +21,8 @@ from models import LithiationModel
 from models.analytical import radial_stresses
 
 from ..api import FieldFrame
-from .mechanics import RadialMechanics, RadialMechanicsState
+from ..driver import MechanicsState
+from .mechanics import RadialMechanics
 
 __all__ = ["RadialPost"]
 
@@ -55,7 +56,7 @@ class RadialPost:
         else:
             e, nu = m.elastic_constants()
             self._elastic = {"E": e, "nu": nu, "Omega": m.partial_molar_volume, "c_ref": model.c_ref}
-        self._trial: tuple[np.ndarray, RadialMechanicsState] | None = None
+        self._trial: tuple[np.ndarray, MechanicsState] | None = None
         self._accepted: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
         self._extrema: dict[float, tuple[float, float, float, float]] = {}
         self._lines = np.stack([np.arange(self.nodes.size - 1), np.arange(1, self.nodes.size)], axis=1)
@@ -68,7 +69,7 @@ class RadialPost:
         m = self.model
         return float(self.weights @ (c - m.c0)) / ((m.c_max - m.c0) * self.volume)
 
-    def _fe_state(self, c: np.ndarray) -> RadialMechanicsState:
+    def _fe_state(self, c: np.ndarray) -> MechanicsState:
         """The (trial) finite-element state for ``c`` from the committed history, cached."""
         if self._trial is None or not np.array_equal(self._trial[0], c):
             self._trial = (np.array(c, dtype=float, copy=True), self.fe.solve(c))
