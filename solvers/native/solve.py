@@ -152,7 +152,16 @@ def _quadrature_mechanics(model: LithiationModel) -> bool:
     return model.mechanics.plastic or not all(m.constant_elasticity for m in model.domain_materials)
 
 
-def _mechanics(model, numerics, field, field_domain, transport, elasticity, domain, refined):
+def _mechanics(
+    model: LithiationModel,
+    numerics: Numerics,
+    field: OctantMesh,
+    field_domain: np.ndarray | None,
+    transport: OctantTransport | LumpedTransport,
+    elasticity: ElasticityProblem,
+    domain: np.ndarray | None,
+    refined: RefinedMesh | None,
+) -> tuple[NativePost, object, QuadratureMechanics | None]:
     """(post-processor, transport, quadrature mechanics or None): linear elasticity, or the
     quadrature-point mechanics (plasticity, E/nu laws), with stress-driven diffusion wrapping the
     transport when asked for."""
@@ -176,7 +185,15 @@ def _mechanics(model, numerics, field, field_domain, transport, elasticity, doma
     return post, transport, quadrature
 
 
-def _solver_extra(model, numerics, mesh, elasticity, linear_solve, post, flux) -> dict:
+def _solver_extra(
+    model: LithiationModel,
+    numerics: Numerics,
+    mesh: OctantMesh,
+    elasticity: ElasticityProblem,
+    linear_solve: FrozenKrylovSolver,
+    post: NativePost,
+    flux: float,
+) -> dict:
     """The native solver's own ``SolveStats.extra`` entries (solvers, mesh, flux, mechanics)."""
     return {
         "linear_solver": elasticity.solver.method,
